@@ -1,0 +1,50 @@
+import { createRequire } from "node:module";
+import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatEthersChaiMatchers from "@nomicfoundation/hardhat-ethers-chai-matchers";
+import hardhatIgnitionEthers from "@nomicfoundation/hardhat-ignition-ethers";
+import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
+import hardhatMocha from "@nomicfoundation/hardhat-mocha";
+import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
+import hardhatViem from "@nomicfoundation/hardhat-viem";
+import { defineConfig } from "hardhat/config";
+import warningsAsErrors from "./hardhat/warningsAsErrors.ts";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * solc comes from the `solc` npm package (its WASM build): Hardhat cannot download compilers on
+ * machines without access to binaries.soliditylang.org. The npm package's version must equal
+ * SOLC_VERSION; `hardhat/warningsAsErrors.ts` checks that and fails the build on any warning.
+ */
+export const SOLC_VERSION = "0.8.37";
+
+export default defineConfig({
+  plugins: [
+    hardhatEthers,
+    hardhatEthersChaiMatchers,
+    hardhatIgnitionEthers,
+    hardhatKeystore,
+    hardhatMocha,
+    hardhatNetworkHelpers,
+    hardhatTypechain,
+    hardhatViem,
+    warningsAsErrors,
+  ],
+  solidity: {
+    version: SOLC_VERSION,
+    path: require.resolve("solc/soljson.js"),
+    settings: {
+      optimizer: { enabled: true, runs: 10_000 },
+      evmVersion: "osaka",
+    },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 512 },
+      invariant: { runs: 64, depth: 64, failOnRevert: true },
+    },
+    mocha: { timeout: 120_000 },
+  },
+  typechain: { outDir: "types/ethers-contracts" },
+});
