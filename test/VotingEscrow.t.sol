@@ -465,7 +465,10 @@ contract VotingEscrowTest is EscrowFixture {
 
         // Before the first lock, after each change, and in the future.
         vm.assertEq(ve.balanceOfAt(ALICE, START - 1), 0);
-        vm.assertEq(ve.balanceOfAt(ALICE, START + 1 * WEEK), expectedBalance(AMOUNT, START + 20 * WEEK, false, START + WEEK));
+        vm.assertEq(
+            ve.balanceOfAt(ALICE, START + 1 * WEEK),
+            expectedBalance(AMOUNT, START + 20 * WEEK, false, START + WEEK)
+        );
         vm.assertEq(
             ve.balanceOfAt(ALICE, START + 6 * WEEK),
             expectedBalance(2 * AMOUNT, START + 20 * WEEK, false, START + 6 * WEEK)
