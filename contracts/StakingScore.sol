@@ -34,20 +34,20 @@ contract StakingScore is IStakingScore, Ownable2Step {
     /// @param initialOwner The account that may change the thresholds (the DAO's Timelock).
     constructor(IVotingEscrow ve_, uint256[10] memory initialThresholds, address initialOwner) Ownable(initialOwner) {
         ve = ve_;
-        _versions.push();
-        _store(_versions[0], initialThresholds);
+        _store(_versions.push(), initialThresholds);
     }
 
     /// @inheritdoc IStakingScore
     function setThresholds(uint256[10] calldata newThresholds) external onlyOwner {
         Version storage latest = _versions[_versions.length - 1];
         // A second change in the same block replaces the first: one version per timestamp.
-        if (latest.since != block.timestamp) {
-            _versions.push();
-            latest = _versions[_versions.length - 1];
-            latest.since = Time.timestamp();
+        if (latest.since == block.timestamp) {
+            _store(latest, newThresholds);
+            return;
         }
-        _store(latest, newThresholds);
+        Version storage next = _versions.push();
+        next.since = Time.timestamp();
+        _store(next, newThresholds);
     }
 
     /// @inheritdoc IStakingScore
