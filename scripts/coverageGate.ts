@@ -15,7 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { addStatementCoverageInstrumentation, latestSupportedSolidityVersion } from "@nomicfoundation/edr";
 import { parse, visit } from "@solidity-parser/parser";
-import type { IfStatement, Statement } from "@solidity-parser/parser/src/ast-types";
+import type { IfStatement, Statement } from "@solidity-parser/parser/dist/src/ast-types.js";
 
 const { values } = parseArgs({
   options: { lines: { type: "string", default: "100" }, branches: { type: "string", default: "95" } },
@@ -116,7 +116,7 @@ function branchesOf(file: string, hits: Map<string, number>): BranchReport {
   visit(ast, {
     Block(block) {
       const body = block.statements as Statement[];
-      body.forEach((statement, i) => link(statement, body[i + 1]));
+      for (const [i, statement] of body.entries()) link(statement, body[i + 1]);
     },
   });
   visit(ast, {
