@@ -16,7 +16,9 @@ import {LockMath} from "./libraries/LockMath.sol";
 /// @notice See `IVotingEscrow` for the specification, `VOTINGESCROW.md` for the lock's states and transitions and
 /// `PERMISSIONS.md` for who may call what.
 /// @dev Storage, one slot per checkpoint:
-/// - a user checkpoint `{amount, end, ts, permanent}` per change of a lock; the latest one is the current lock;
+/// - per account, the current lock with its checkpoint index in one slot (`_locks`), and the earlier checkpoints
+///   `{amount, end, ts, permanent}` (`_userPointHistory`); a change at a new timestamp moves the current lock
+///   into the history, so a first lock writes a single slot;
 /// - a global checkpoint `{bias, slope, ts}` per timestamp at which any lock changed;
 /// - per week boundary, the amounts and slopes that expire there.
 /// The global line is brought forward lazily: a checkpoint walks the week boundaries since the previous one
@@ -24,6 +26,17 @@ import {LockMath} from "./libraries/LockMath.sol";
 contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
+
+    /// @dev The current lock of an account (its latest checkpoint) and that checkpoint's index, in one slot.
+    /// 40-bit times last until the year 36812; a 40-bit index cannot be exhausted by `depositFor` spam (one
+    /// checkpoint per block: 10^12 blocks), so no one can block another account's lock changes or withdrawal.
+    struct CurrentLock {
+        uint128 amount;
+        uint40 end;
+        uint40 ts;
+        bool permanent;
+        uint40 epoch;
+    }
 
     /// @inheritdoc IVotingEscrow
     uint256 public constant WEEK = LockMath.WEEK;
@@ -39,13 +52,16 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
 
     uint8 private immutable _decimals;
 
-    /// @dev Packed in one slot with `_epoch`: both change on most calls.
+    /// @dev Packed in one slot: `_totalLocked` and `_epoch` change on most calls, and `_firstTs` (the timestamp
+    /// of global checkpoint 1) comes free with `_epoch` when a history search needs it.
     uint128 private _totalLocked;
-    uint128 private _epoch;
+    uint80 private _epoch;
+    uint48 private _firstTs;
 
     mapping(uint256 index => GlobalPoint) private _pointHistory;
     mapping(uint256 weekBoundary => Expiry) private _expiries;
-    mapping(address account => uint256) private _userPointEpoch;
+    mapping(address account => CurrentLock) private _locks;
+    /// @dev Checkpoints `1 … epoch − 1` of each account; checkpoint `epoch` is `_locks[account]`.
     mapping(address account => mapping(uint256 index => UserPoint)) private _userPointHistory;
 
     /// @param token_ The token to lock (TMAI). Its `decimals` become veTMAI's.
@@ -168,9 +184,14 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
 
     /// @inheritdoc IVotingEscrow
     function balanceOfAt(address account, uint256 timestamp) public view returns (uint256) {
-        uint256 index = _findCheckpoint(account, _userPointEpoch[account], timestamp, _userPointTs);
-        if (index == 0) return 0;
-        UserPoint memory point = _userPointHistory[account][index];
+        CurrentLock memory current = _locks[account];
+        UserPoint memory point = _toPoint(current);
+        // Most lookups are for recent times: the current lock answers them without a search.
+        if (current.ts > timestamp) {
+            uint256 index = _findCheckpoint(account, current.epoch, current.ts, timestamp, _userPointTs);
+            if (index == 0) return 0;
+            point = _userPointHistory[account][index];
+        }
         return LockMath.balanceAt(point.amount, point.end, point.permanent, timestamp);
     }
 
@@ -181,9 +202,14 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
 
     /// @inheritdoc IVotingEscrow
     function totalSupplyAt(uint256 timestamp) public view returns (uint256) {
-        uint256 index = _findCheckpoint(address(0), _epoch, timestamp, _globalPointTs);
-        if (index == 0) return 0;
-        (uint256 bias, ) = _globalLineAt(_pointHistory[index], timestamp);
+        uint256 latest = _epoch;
+        GlobalPoint memory point = _pointHistory[latest];
+        if (point.ts > timestamp) {
+            uint256 index = _findCheckpoint(address(0), latest, point.ts, timestamp, _globalPointTs);
+            if (index == 0) return 0;
+            point = _pointHistory[index];
+        }
+        (uint256 bias, ) = _globalLineAt(point, timestamp);
         return bias;
     }
 
@@ -194,11 +220,13 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
 
     /// @inheritdoc IVotingEscrow
     function userPointEpoch(address account) external view returns (uint256) {
-        return _userPointEpoch[account];
+        return _locks[account].epoch;
     }
 
     /// @inheritdoc IVotingEscrow
     function userPointHistory(address account, uint256 index) external view returns (UserPoint memory) {
+        CurrentLock memory current = _locks[account];
+        if (index != 0 && index == current.epoch) return _toPoint(current);
         return _userPointHistory[account][index];
     }
 
@@ -276,7 +304,7 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
         if (lock.amount != 0) revert VotingEscrowLockExists(msg.sender, lock.amount, lock.end);
         uint256 end = _checkedUnlockTime(unlockTime);
 
-        _totalLocked += amount.toUint128();
+        _totalLocked = (_totalLocked + amount).toUint128();
         _checkpoint(msg.sender, lock, _point(amount, end, false));
         _pull(amount);
     }
@@ -286,7 +314,7 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
         if (amount == 0) revert VotingEscrowZeroAmount();
         UserPoint memory lock = _liveLock(account);
 
-        _totalLocked += amount.toUint128();
+        _totalLocked = (_totalLocked + amount).toUint128();
         _checkpoint(account, lock, _point(lock.amount + amount, lock.end, lock.permanent));
         _pull(amount);
     }
@@ -304,53 +332,79 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
         GlobalPoint memory last = _pointHistory[epoch_];
         (uint256 bias, uint256 slope) = _globalLineAt(last, block.timestamp);
 
-        (uint256 oldBias, uint256 oldSlope) = _removeExpiry(oldLock);
-        (uint256 newBias, uint256 newSlope) = _addExpiry(newLock);
-        // The old lock's line is part of the global line; the sums cannot underflow.
-        bias = bias + newBias - oldBias;
+        (uint256 oldValue, uint256 oldSlope) = _lineOf(oldLock);
+        (uint256 newValue, uint256 newSlope) = _lineOf(newLock);
+        _moveExpiry(oldLock, newLock);
+        // The old lock's line is part of the global line: the result cannot underflow.
+        bias = bias + newValue - oldValue;
         slope = slope + newSlope - oldSlope;
 
-        GlobalPoint memory point = GlobalPoint(bias.toUint128(), slope.toUint80(), Time.timestamp());
+        GlobalPoint memory point = GlobalPoint(bias.toUint128(), slope.toUint80(), uint48(block.timestamp));
         if (epoch_ == 0 || last.ts != block.timestamp) {
-            // Safe: one checkpoint per transaction at most, so `_epoch` cannot reach 2^128.
+            if (epoch_ == 0) _firstTs = point.ts;
+            // Safe: one checkpoint per block at most, so `_epoch` cannot reach 2^80.
             unchecked {
-                _epoch = uint128(++epoch_);
+                _epoch = uint80(++epoch_);
             }
         }
         _pointHistory[epoch_] = point;
     }
 
-    /// @dev Takes a live lock out of the expiry of its end week; returns its value and slope now.
-    function _removeExpiry(UserPoint memory lock) private returns (uint256 value, uint256 slope) {
+    /// @dev The value now and the slope of `lock`'s line (slope 0 for a permanent or expired lock).
+    function _lineOf(UserPoint memory lock) private view returns (uint256 value, uint256 slope) {
         value = LockMath.balanceAt(lock.amount, lock.end, lock.permanent, block.timestamp);
-        if (lock.permanent || value == 0) return (value, 0);
-        slope = LockMath.slope(lock.amount);
-        Expiry storage expiry = _expiries[lock.end];
-        // Safe: the lock was added to this expiry when it was written and has not expired yet.
-        unchecked {
-            expiry.amount -= lock.amount;
-            expiry.slope -= uint128(slope);
-        }
+        if (!lock.permanent && value != 0) slope = LockMath.slope(lock.amount);
     }
 
-    /// @dev Adds a lock to the expiry of its end week; returns its value and slope now.
-    function _addExpiry(UserPoint memory lock) private returns (uint256 value, uint256 slope) {
-        value = LockMath.balanceAt(lock.amount, lock.end, lock.permanent, block.timestamp);
-        if (lock.permanent || value == 0) return (value, 0);
-        slope = LockMath.slope(lock.amount);
-        Expiry storage expiry = _expiries[lock.end];
-        expiry.amount += lock.amount;
-        expiry.slope += slope.toUint128();
+    /// @dev Moves a lock's amount and slope from the expiry of `oldLock`'s end week to that of `newLock`'s
+    /// (either may be absent: no lock, permanent, or expired). One storage write per week touched.
+    function _moveExpiry(UserPoint memory oldLock, UserPoint memory newLock) private {
+        bool oldTimed = !oldLock.permanent && oldLock.end > block.timestamp;
+        bool newTimed = !newLock.permanent && newLock.end > block.timestamp;
+        uint256 oldSlope = LockMath.slope(oldLock.amount);
+        uint256 newSlope = LockMath.slope(newLock.amount);
+        if (oldTimed && newTimed && oldLock.end == newLock.end) {
+            // Same week (a deposit): the amounts only grow.
+            Expiry memory expiry = _expiries[newLock.end];
+            // Safe: slopes are bounded by the global slope, checked to fit 80 bits in the same transaction.
+            _expiries[newLock.end] = Expiry(
+                expiry.amount + newLock.amount - oldLock.amount,
+                uint128(expiry.slope + newSlope - oldSlope)
+            );
+            return;
+        }
+        if (oldTimed) {
+            Expiry memory expiry = _expiries[oldLock.end];
+            // Safe: the old lock was added to this expiry when it was written and has not expired yet.
+            unchecked {
+                _expiries[oldLock.end] = Expiry(expiry.amount - oldLock.amount, expiry.slope - uint128(oldSlope));
+            }
+        }
+        if (newTimed) {
+            Expiry memory expiry = _expiries[newLock.end];
+            // Safe: as above.
+            _expiries[newLock.end] = Expiry(expiry.amount + newLock.amount, uint128(expiry.slope + newSlope));
+        }
     }
 
     /// @dev Records `newLock` as the account's checkpoint of the current timestamp and emits `LockUpdated`.
+    /// `oldLock` is the account's current lock.
     function _writeUserPoint(address account, UserPoint memory oldLock, UserPoint memory newLock) private {
-        uint256 index = _userPointEpoch[account];
-        if (index == 0 || oldLock.ts != block.timestamp) {
-            ++index;
-            _userPointEpoch[account] = index;
+        uint256 epoch_ = _locks[account].epoch;
+        // A change at a new timestamp keeps the previous checkpoint in the history; a second change in the same
+        // block replaces it.
+        if (epoch_ == 0 || oldLock.ts != block.timestamp) {
+            if (epoch_ != 0) _userPointHistory[account][epoch_] = oldLock;
+            ++epoch_;
         }
-        _userPointHistory[account][index] = newLock;
+        // Safe: times are below 2^40 (year 36812) and the index grows by one per block at most.
+        _locks[account] = CurrentLock(
+            newLock.amount,
+            uint40(newLock.end),
+            uint40(newLock.ts),
+            newLock.permanent,
+            uint40(epoch_)
+        );
         emit LockUpdated(account, newLock.amount, newLock.end, newLock.permanent);
     }
 
@@ -392,26 +446,51 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Index of the latest checkpoint at or before `t` among checkpoints `1 … latest`, or 0 if none.
-    /// `tsAt(account, i)` reads the timestamp of checkpoint `i`.
+    /// @dev Index of the latest checkpoint at or before `t` among checkpoints `1 … latest`, or 0 if none, where
+    /// checkpoint `latest` is at `latestTs > t`. `tsAt(account, i)` reads the timestamp of checkpoint `i < latest`
+    /// (`i == 1` only when `account` is not zero: the global first timestamp is kept in `_firstTs`). Timestamps
+    /// strictly increase with the index.
+    ///
+    /// Interpolation search on the timestamps: checkpoints arrive roughly evenly in time, so an interpolated probe
+    /// lands next to the answer (4–5 storage reads for a few hundred checkpoints at random times, where a binary
+    /// search needs 8–9). After `log2(latest) + 1` interpolation probes it bisects, so an uneven spread (a burst
+    /// of locks, then weeks of silence) costs at most 2 × log2(latest) + 2 probes.
     function _findCheckpoint(
         address account,
         uint256 latest,
+        uint256 latestTs,
         uint256 t,
         function(address, uint256) view returns (uint256) tsAt
     ) private view returns (uint256) {
-        // Most lookups are for recent times: try the latest checkpoint first.
-        if (latest == 0 || tsAt(account, latest) <= t) return latest;
+        if (latest < 2) return 0;
         uint256 low = 1;
-        uint256 high = latest - 1;
-        // Binary search; invariant: checkpoints before `low` are at or before `t`, those after `high` after it.
-        // Loop bound: the range halves every iteration, at most log2(latest) + 1 iterations.
-        while (low <= high) {
-            uint256 mid = Math.average(low, high);
-            if (tsAt(account, mid) <= t) low = mid + 1;
-            else high = mid - 1;
+        uint256 lowTs;
+        if (account == address(0)) lowTs = _firstTs;
+        else lowTs = tsAt(account, 1);
+        if (lowTs > t) return 0;
+        uint256 high = latest;
+        uint256 highTs = latestTs;
+        uint256 interpolations = Math.log2(latest) + 1;
+        // Invariant: ts(low) <= t < ts(high). Loop bound: every iteration narrows (low, high) by at least one
+        // index, and halves it once the interpolations are spent: at most 2 × log2(latest) + 2 iterations.
+        while (high - low > 1) {
+            uint256 mid;
+            if (interpolations != 0) {
+                // Safe: `interpolations` is not zero; t − lowTs < highTs − lowTs, so `mid` stays below `high`;
+                // all terms are below 2^80.
+                unchecked {
+                    --interpolations;
+                    mid = low + ((t - lowTs) * (high - low)) / (highTs - lowTs);
+                }
+                if (mid == low) ++mid;
+            } else {
+                mid = Math.average(low, high);
+            }
+            uint256 midTs = tsAt(account, mid);
+            if (midTs <= t) (low, lowTs) = (mid, midTs);
+            else (high, highTs) = (mid, midTs);
         }
-        return high;
+        return low;
     }
 
     function _userPointTs(address account, uint256 index) private view returns (uint256) {
@@ -423,7 +502,11 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
     }
 
     function _latestLock(address account) private view returns (UserPoint memory) {
-        return _userPointHistory[account][_userPointEpoch[account]];
+        return _toPoint(_locks[account]);
+    }
+
+    function _toPoint(CurrentLock memory current) private pure returns (UserPoint memory) {
+        return UserPoint(current.amount, current.end, current.ts, current.permanent);
     }
 
     /// @dev The lock of `account`, which must exist (live, permanent or expired).
@@ -446,9 +529,10 @@ contract VotingEscrow is IVotingEscrow, ReentrancyGuardTransient {
         if (end > maxEnd) revert VotingEscrowUnlockTimeTooLate(end, maxEnd);
     }
 
-    /// @dev A checkpoint of the current timestamp. Casts are checked.
+    /// @dev A checkpoint of the current timestamp. Callers pass an amount that fits in `_totalLocked` (128 bits)
+    /// and an end at most `MAXTIME` from now, so the casts cannot truncate.
     function _point(uint256 amount, uint256 end, bool permanent) private view returns (UserPoint memory) {
-        return UserPoint(amount.toUint128(), end.toUint48(), Time.timestamp(), permanent);
+        return UserPoint(uint128(amount), uint48(end), uint48(block.timestamp), permanent);
     }
 
     function _requirePast(uint256 timepoint) private view {
