@@ -107,6 +107,58 @@ contract VotingEscrowFuzzTest is EscrowFixture {
         vm.assertEq(ve.totalSupply(), ve.balanceOf(ALICE));
     }
 
+    /// @dev Many checkpoints at uneven times (bursts of seconds, hours, idle gaps of weeks): the interpolation
+    /// search must find the right checkpoint for every probe, including around each checkpoint's own time.
+    function testFuzz_historySearchFindsEveryCheckpoint(uint256 seed) public {
+        uint256 end = START + MAXTIME;
+        lockAs(ALICE, 1_000 * E18, end);
+        uint256[] memory times = new uint256[](40);
+        uint256[] memory amounts = new uint256[](40);
+        times[0] = START;
+        amounts[0] = 1_000 * E18;
+        uint256 t = START;
+        for (uint256 i = 1; i < 40; ++i) {
+            seed = uint256(keccak256(abi.encode(seed, i)));
+            uint256 kind = seed % 4;
+            // Burst (1–10 s), hours, days, or a gap of up to 3 weeks; the lock never expires within the run.
+            t += kind == 0 ? 1 + (seed >> 8) % 10 : kind == 1 ? (seed >> 8) % 1 days : kind == 2
+                ? (seed >> 8) % 5 days
+                : (seed >> 8) % 3 weeks;
+            if (t == times[i - 1]) ++t;
+            vm.warp(t);
+            uint256 extra = 1 + ((seed >> 128) % (1_000 * E18));
+            vm.prank(ALICE);
+            ve.increaseAmount(extra);
+            // A second account keeps the global history interleaved with Alice's.
+            if (seed % 3 == 0) {
+                (uint256 bobAmount, , ) = ve.locked(BOB);
+                if (bobAmount == 0) {
+                    lockAs(BOB, extra, end);
+                } else {
+                    vm.prank(BOB);
+                    ve.increaseAmount(extra);
+                }
+            }
+            times[i] = t;
+            amounts[i] = amounts[i - 1] + extra;
+        }
+        vm.assertEq(ve.userPointEpoch(ALICE), 40);
+        vm.warp(t + 1);
+        for (uint256 i = 0; i < 40; ++i) {
+            vm.assertEq(ve.balanceOfAt(ALICE, times[i]), expectedBalance(amounts[i], end, false, times[i]), "at");
+            if (i > 0) {
+                uint256 before = times[i] - 1;
+                vm.assertEq(ve.balanceOfAt(ALICE, before), expectedBalance(amounts[i - 1], end, false, before), "<");
+            }
+            uint256 probe = times[i] + 1;
+            uint256 sum = ve.balanceOfAt(ALICE, probe) + ve.balanceOfAt(BOB, probe);
+            vm.assertEq(ve.totalSupplyAt(probe), sum, "total");
+        }
+        vm.assertEq(ve.balanceOfAt(ALICE, START - 1), 0);
+        vm.assertEq(ve.userPointHistory(ALICE, 40).amount, amounts[39]);
+        vm.assertEq(ve.userPointHistory(ALICE, 1).amount, amounts[0]);
+    }
+
     /// @dev Attempts one lock action; invalid ones revert and are skipped.
     function tryAction(address account, uint256 kind, uint256 amount, uint256 unlockTime) internal {
         vm.startPrank(account);
