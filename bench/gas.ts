@@ -2,7 +2,7 @@
  * `npm run bench:gas`: gas of VotingEscrow's entry points in the scenarios of the foundation issue, on
  * Hardhat's in-process chain, beside the public Curve-style anchors measured on this toolchain (FIAT/BarnBridge's
  * Solidity port of Curve's VotingEscrow and Velodrome's VotingEscrow). Writes `gas-snapshot.json`; with
- * `-- --check`, fails instead when a figure moved from the committed snapshot.
+ * `GAS_CHECK=1` (`npm run bench:gas:check`), fails instead when a figure moved from the committed snapshot.
  *
  * Figures are whole-transaction gas (21,000 intrinsic included), as a wallet pays it, with exact token
  * allowances (as a permit gives); the view scenarios are `eth_estimateGas` of the call. Gas is deterministic:
@@ -14,7 +14,7 @@ import { type Address, encodeFunctionData } from "viem";
 import { MAXTIME, WEEK } from "../src/chain/veBalance.ts";
 
 const SNAPSHOT = new URL("../gas-snapshot.json", import.meta.url);
-const check = process.argv.includes("--check");
+const check = process.env.GAS_CHECK === "1";
 const E18 = 10n ** 18n;
 
 interface Row {
