@@ -15,9 +15,16 @@ const require = createRequire(import.meta.url);
 /**
  * solc comes from the `solc` npm package (its WASM build): Hardhat cannot download compilers on
  * machines without access to binaries.soliditylang.org. The npm package's version must equal
- * SOLC_VERSION; `hardhat/warningsAsErrors.ts` checks that and fails the build on any warning.
+ * SOLC_VERSION (checked below); `hardhat/warningsAsErrors.ts` fails the build on any warning.
  */
 export const SOLC_VERSION = "0.8.37";
+const installedSolc = (require("solc/package.json") as { version: string }).version;
+if (installedSolc !== SOLC_VERSION) {
+  throw new Error(
+    `hardhat.config.ts compiles with solc ${SOLC_VERSION} but the npm package solc is ${installedSolc}: ` +
+      `run \`npm install --save-exact solc@${SOLC_VERSION}\` (or change SOLC_VERSION to match).`,
+  );
+}
 
 export default defineConfig({
   plugins: [

@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { DEFAULT_THRESHOLDS, levelForBalance } from "../src/chain/stakingLevel.ts";
@@ -33,5 +36,18 @@ describe("npm start (the lock demonstration)", () => {
     const table = formatLockDemo(result);
     expect(table).to.include("never (permanent)");
     expect(table).to.include("4,000,000 veTMAI · level 7 VIP");
+  });
+});
+
+describe("npm start (the command)", () => {
+  it("prints the lock table from a separate process", async () => {
+    const hardhatCli = fileURLToPath(new URL("../node_modules/hardhat/dist/src/cli.js", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [hardhatCli, "run", "scripts/demo.ts"], {
+      timeout: 120_000,
+    });
+    for (const text of ["1 week", "6 months", "12 months", "permanent", "after 3 months", "after expiry"]) {
+      expect(stdout).to.include(text);
+    }
+    expect(stdout).to.match(/4,000,000 veTMAI · level 7 VIP/);
   });
 });

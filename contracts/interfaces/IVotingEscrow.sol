@@ -191,8 +191,9 @@ interface IVotingEscrow is IERC5805 {
     function totalSupply() external view returns (uint256);
 
     /// @notice Total veTMAI at `timestamp`, past or future (a future time assumes no further change).
-    /// @dev Costs one binary search over the global checkpoints plus one storage read per week boundary between
-    /// the checkpoint found and `timestamp` (at most 52: every lock expires within `MAXTIME`).
+    /// @dev Costs a search over the global checkpoints (interpolation on their timestamps, O(log n) at worst)
+    /// plus one storage read per week boundary between the checkpoint found and `timestamp` (at most 52: every
+    /// lock expires within `MAXTIME`).
     function totalSupplyAt(uint256 timestamp) external view returns (uint256);
 
     /// @notice Tokens held in locks, expired-but-not-withdrawn included.
