@@ -41,6 +41,8 @@ export default defineConfig({
   solidity: {
     version: SOLC_VERSION,
     path: require.resolve("solc/soljson.js"),
+    // Deployed as is by the Ignition modules, so it needs an artifact of its own.
+    npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
     settings: {
       optimizer: { enabled: true, runs: 10_000 },
       evmVersion: "osaka",

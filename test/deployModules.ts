@@ -1,27 +1,38 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import TestTMAIModule from "../deploy/modules/TestTMAI.ts";
-import VeTMAIModule from "../deploy/modules/VeTMAI.ts";
+import { zeroAddress, zeroHash } from "viem";
 import { DEFAULT_THRESHOLDS } from "../src/chain/stakingLevel.ts";
 import { WEEK } from "../src/chain/veBalance.ts";
+import { deployLocalSuite } from "./helpers/suiteFixture.ts";
 
 describe("Ignition modules (deploy/)", () => {
-  it("deploy TMAI, VotingEscrow and StakingScore wired together and ready to lock", async () => {
-    const { ignition, ethers, networkHelpers } = await network.create();
+  it("deploy the suite wired together, owned by the Timelock, with no admin left", async () => {
+    const connection = await network.create();
+    const { ethers, networkHelpers } = connection;
     const [deployer, staker] = await ethers.getSigners();
     if (deployer === undefined || staker === undefined) throw new Error("needs two signers");
-    const token = await ignition.deploy(TestTMAIModule);
-    const tokenAddress = await token.tmai.getAddress();
-    const deployed = await ignition.deploy(VeTMAIModule, { parameters: { VeTMAI: { token: tokenAddress } } });
-    // Ignition returns untyped contracts: attach the typechain types.
-    const tmai = await ethers.getContractAt("TestTMAI", tokenAddress);
-    const votingEscrow = await ethers.getContractAt("VotingEscrow", await deployed.votingEscrow.getAddress());
-    const stakingScore = await ethers.getContractAt("StakingScore", await deployed.stakingScore.getAddress());
+    const { tmai, votingEscrow, stakingScore, governor, timelock } = await deployLocalSuite(connection);
+    const timelockAddress = await timelock.getAddress();
+    const governorAddress = await governor.getAddress();
 
-    expect(await votingEscrow.token()).to.equal(tokenAddress);
+    expect(await votingEscrow.token()).to.equal(await tmai.getAddress());
     expect(await stakingScore.ve()).to.equal(await votingEscrow.getAddress());
-    expect(await stakingScore.owner()).to.equal(deployer.address);
+    expect(await stakingScore.owner()).to.equal(timelockAddress);
     expect([...(await stakingScore.thresholds())]).to.deep.equal(DEFAULT_THRESHOLDS);
+    expect(await governor.token()).to.equal(await votingEscrow.getAddress());
+    expect(await governor.timelock()).to.equal(timelockAddress);
+    expect(await governor.stakingScore()).to.equal(await stakingScore.getAddress());
+    expect(await governor.votingDelay()).to.equal(3600n);
+    expect(await governor.votingPeriod()).to.equal(7n * 24n * 3600n);
+    expect(await governor["quorumNumerator()"]()).to.equal(10n);
+    expect(await governor.approvalMarginBps()).to.equal(1000n);
+    expect(await governor.CLOCK_MODE()).to.equal("mode=timestamp");
+    expect(await timelock.getMinDelay()).to.equal(2n * 24n * 3600n);
+    expect(await timelock.hasRole(await timelock.PROPOSER_ROLE(), governorAddress)).to.equal(true);
+    expect(await timelock.hasRole(await timelock.CANCELLER_ROLE(), governorAddress)).to.equal(true);
+    expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), zeroAddress)).to.equal(true);
+    expect(await timelock.hasRole(zeroHash, deployer.address)).to.equal(false);
+    expect(await timelock.hasRole(zeroHash, timelockAddress)).to.equal(true);
 
     const amount = 30_000n * 10n ** 18n;
     await tmai.mint(staker.address, amount);
@@ -29,16 +40,5 @@ describe("Ignition modules (deploy/)", () => {
     const now = BigInt(await networkHelpers.time.latest());
     await votingEscrow.connect(staker).createLock(amount, now + 4n * WEEK);
     expect(await stakingScore.levelOf(staker.address)).to.equal(1n);
-  });
-
-  it("refuses to deploy VotingEscrow without the token parameter", async () => {
-    const { ignition } = await network.create();
-    let error: unknown;
-    try {
-      await ignition.deploy(VeTMAIModule);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(String(error)).to.match(/token/);
   });
 });
