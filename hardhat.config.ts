@@ -7,7 +7,7 @@ import hardhatMocha from "@nomicfoundation/hardhat-mocha";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
 import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import warningsAsErrors from "./hardhat/warningsAsErrors.ts";
 
 const require = createRequire(import.meta.url);
@@ -46,6 +46,26 @@ export default defineConfig({
     settings: {
       optimizer: { enabled: true, runs: 10_000 },
       evmVersion: "osaka",
+    },
+  },
+  networks: {
+    // `npm start` runs a Hardhat node here; the wallet CLI and the scripts reach it with `--network localhost`.
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // RPC URLs and the deployer key come from the Hardhat keystore (`npx hardhat keystore set BASE_RPC_URL`)
+    // or the environment: never from a file.
+    baseSepolia: {
+      type: "http",
+      chainType: "op",
+      chainId: 84532,
+      url: configVariable("BASE_SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
+    base: {
+      type: "http",
+      chainType: "op",
+      chainId: 8453,
+      url: configVariable("BASE_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
     },
   },
   test: {
