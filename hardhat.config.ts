@@ -48,9 +48,11 @@ export default defineConfig({
       evmVersion: "osaka",
     },
   },
+  // Ignition modules live in deploy/modules and deployments are recorded in deploy/deployments/chain-<id>.
+  paths: { ignition: "deploy" },
   networks: {
     // `npm start` runs a Hardhat node here; the wallet CLI and the scripts reach it with `--network localhost`.
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    localhost: { type: "http", chainType: "l1", url: `http://127.0.0.1:${process.env.TMAI_RPC_PORT ?? 8545}` },
     // RPC URLs and the deployer key come from the Hardhat keystore (`npx hardhat keystore set BASE_RPC_URL`)
     // or the environment: never from a file.
     baseSepolia: {

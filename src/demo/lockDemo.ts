@@ -1,7 +1,9 @@
 import type { NetworkConnection } from "hardhat/types/network";
-import { type Address, formatUnits, parseUnits } from "viem";
+import { type Address, parseUnits } from "viem";
 import { DEFAULT_THRESHOLDS, tierName } from "../chain/stakingLevel.ts";
 import { MAXTIME, WEEK } from "../chain/veBalance.ts";
+import { formatTable } from "../format/formatTable.ts";
+import { formatDate, formatTokens } from "../format/formatTokens.ts";
 
 /** One demonstration lock. */
 export interface DemoLock {
@@ -97,17 +99,13 @@ export async function runLockDemo(connection: NetworkConnection): Promise<LockDe
 
 /** The demo's result as a text table, veTMAI in whole tokens. */
 export function formatLockDemo(result: LockDemoReturnType): string {
-  const whole = (value: bigint) => Number(formatUnits(value, 18)).toLocaleString("en-US", { maximumFractionDigits: 0 });
-  const date = (t: bigint) => new Date(Number(t) * 1000).toISOString().slice(0, 10);
-  const header = ["lock", "TMAI", "unlocks", ...result.moments.map((m) => `${m.label} (${date(m.timestamp)})`)];
+  const header = ["lock", "TMAI", "unlocks", ...result.moments.map((m) => `${m.label} (${formatDate(m.timestamp)})`)];
   const body = result.rows.map((row) => [
     row.label,
-    whole(row.amount),
-    row.end === 0n ? "never (permanent)" : date(row.end),
-    ...row.readings.map((r) => `${whole(r.veTMAI)} veTMAI · level ${r.level} ${r.tier}`),
+    formatTokens(row.amount),
+    row.end === 0n ? "never (permanent)" : formatDate(row.end),
+    ...row.readings.map((r) => `${formatTokens(r.veTMAI)} veTMAI · level ${r.level} ${r.tier}`),
   ]);
-  const total = ["total supply", "", "", ...result.totalSupply.map((t) => `${whole(t)} veTMAI`)];
-  const table = [header, ...body, total];
-  const widths = header.map((_, c) => Math.max(...table.map((line) => (line[c] ?? "").length)));
-  return table.map((line) => line.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ")).join("\n");
+  const total = ["total supply", "", "", ...result.totalSupply.map((t) => `${formatTokens(t)} veTMAI`)];
+  return formatTable([header, ...body, total]);
 }

@@ -1,0 +1,137 @@
+/**
+ * `npm start`: the local stack. Starts a Hardhat node (JSON-RPC on 127.0.0.1), deploys the whole suite with the
+ * Ignition modules, gives demo wallets locks at Staking Score levels 0, 2, 5, 8 and 10, prints them with the RPC
+ * URL and the addresses, and keeps running until Ctrl-C, then stops everything it started.
+ *
+ * Environment: TMAI_RPC_PORT (default 8545).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { deploymentFile, loadDeployment } from "../src/chain/deployments.ts";
+import { seedDemoWallets } from "../src/demo/seedDemoWallets.ts";
+import { waitForRpc } from "../src/demo/waitForRpc.ts";
+import { formatTable } from "../src/format/formatTable.ts";
+import { formatDate, formatTokens } from "../src/format/formatTokens.ts";
+
+const CHAIN_ID = 31337;
+const port = Number(process.env.TMAI_RPC_PORT ?? 8545);
+const rpcUrl = `http://127.0.0.1:${port}`;
+const root = new URL("../", import.meta.url);
+const hardhatCli = fileURLToPath(new URL("node_modules/hardhat/dist/src/cli.js", root));
+const children = new Set<ChildProcess>();
+
+function stopAll(code: number): never {
+  for (const child of children) child.kill("SIGTERM");
+  process.exit(code);
+}
+
+function fail(message: string): never {
+  console.error(`\nnpm start: ${message}`);
+  stopAll(1);
+}
+
+/** Runs `hardhat <args>` to completion with its output in `logFile`; fails the stack, showing the log, if it fails. */
+function hardhat(args: string[], logFile: URL): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [hardhatCli, ...args], {
+      cwd: fileURLToPath(root),
+      env: { ...process.env, TMAI_RPC_PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.add(child);
+    const output = createWriteStream(logFile);
+    child.stdout?.pipe(output);
+    child.stderr?.pipe(output);
+    child.on("exit", (code) => {
+      children.delete(child);
+      if (code === 0) return resolve();
+      output.end(() => {
+        console.error(readFileSync(logFile, "utf8").trim().split("\n").slice(-15).join("\n"));
+        fail(`\`hardhat ${args.join(" ")}\` exited with code ${code}; full output in ${logFile.pathname}`);
+      });
+    });
+  });
+}
+
+if (
+  await waitForRpc(rpcUrl, 500).then(
+    () => true,
+    () => false,
+  )
+) {
+  fail(`something already answers JSON-RPC on ${rpcUrl}: stop it, or choose another port with TMAI_RPC_PORT=8546`);
+}
+
+// A fresh chain: forget the previous run's local deployment, or Ignition would try to resume it.
+rmSync(new URL(`deploy/deployments/chain-${CHAIN_ID}`, root), { recursive: true, force: true });
+mkdirSync(new URL("cache/", root), { recursive: true });
+const nodeLog = new URL("cache/hardhat-node.log", root);
+const node = spawn(process.execPath, [hardhatCli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  cwd: fileURLToPath(root),
+  stdio: ["ignore", "pipe", "pipe"],
+});
+children.add(node);
+const log = createWriteStream(nodeLog);
+node.stdout?.pipe(log);
+node.stderr?.pipe(log);
+let stopping = false;
+node.on("exit", (code, signal) => {
+  children.delete(node);
+  if (!stopping) fail(`the Hardhat node stopped unexpectedly (${signal ?? `code ${code}`}); see ${nodeLog.pathname}`);
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    stopping = true;
+    console.log("\nStopping the local stack…");
+    stopAll(0);
+  });
+}
+
+console.log(`Starting a Hardhat node on ${rpcUrl} (log: ${nodeLog.pathname})…`);
+await waitForRpc(rpcUrl, 60_000).catch((error: Error) => fail(error.message));
+
+console.log("Deploying the suite with Hardhat Ignition (deploy/modules/LocalSuite.ts)…");
+await hardhat(
+  [
+    "ignition",
+    "deploy",
+    "deploy/modules/LocalSuite.ts",
+    "--network",
+    "localhost",
+    "--parameters",
+    "deploy/parameters/local.json",
+  ],
+  new URL("cache/ignition-deploy.log", root),
+);
+const addresses = loadDeployment(CHAIN_ID);
+if (addresses.token === undefined)
+  fail(`the local deployment has no test token (${deploymentFile(CHAIN_ID).pathname})`);
+
+console.log("Locking for the demo wallets…\n");
+const wallets = await seedDemoWallets({ rpcUrl, addresses: { ...addresses, token: addresses.token } });
+
+console.log(
+  formatTable([
+    ["wallet", "address", "locked TMAI", "unlocks", "veTMAI", "level", "tier"],
+    ...wallets.map((w) => [
+      w.label,
+      w.address,
+      formatTokens(w.amount),
+      w.permanent ? "never (permanent)" : formatDate(w.end),
+      formatTokens(w.veTMAI),
+      String(w.level),
+      w.tier,
+    ]),
+  ]),
+);
+console.log(`
+RPC URL        ${rpcUrl}  (chain id ${CHAIN_ID}; the node's accounts are Hardhat's well-known test accounts)
+TMAI (test)    ${addresses.token}
+VotingEscrow   ${addresses.votingEscrow}
+StakingScore   ${addresses.stakingScore}
+TMAIGovernor   ${addresses.governor}
+Timelock       ${addresses.timelock}
+Addresses: ${deploymentFile(CHAIN_ID).pathname}
+
+Local stack ready. Press Ctrl-C to stop.`);
