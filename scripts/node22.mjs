@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const MIN = [22, 13];
+const MIN = [22, 18]; // Hardhat 3 needs 22.13; running .ts files directly (type stripping) needs 22.18
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const [script, ...args] = process.argv.slice(2);
 if (!script) {
@@ -28,7 +28,9 @@ function satisfies(version) {
 /** Directory holding a `node` binary ≥ 22.13: this one, or Node 22 from the npm registry. */
 function nodeDir() {
   if (satisfies(process.version)) return path.dirname(process.execPath);
-  console.error(`[node22] system Node ${process.version} is older than ${MIN.join(".")}: using Node 22 from npm`);
+  console.error(
+    `[node22] system Node ${process.version} is older than ${MIN.join(".")}: using Node 22 from the npm registry`,
+  );
   try {
     const execPath = execFileSync("npx", ["-y", "node@22", "-p", "process.execPath"], {
       cwd: root,
