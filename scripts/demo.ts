@@ -1,5 +1,5 @@
 /**
- * `npm start`: the veTMAI demonstration on Hardhat's in-process chain — deploy, lock for 1 week, 6 months,
+ * `npm run demo`: the veTMAI demonstration on Hardhat's in-process chain — deploy, lock for 1 week, 6 months,
  * 12 months and permanently, then print veTMAI and Staking Score now, after 3 months and after expiry.
  */
 import { network } from "hardhat";

@@ -7,7 +7,7 @@ import { DEFAULT_THRESHOLDS, levelForBalance } from "../src/chain/stakingLevel.t
 import { veBalanceAt, WEEK } from "../src/chain/veBalance.ts";
 import { DEMO_LOCKS, formatLockDemo, runLockDemo } from "../src/demo/lockDemo.ts";
 
-describe("npm start (the lock demonstration)", () => {
+describe("npm run demo (the lock demonstration)", () => {
   it("locks for 1 week, 6 months, 12 months and permanently, and reads veTMAI and levels over time", async () => {
     const result = await runLockDemo(await network.create());
     expect(result.rows.map((row) => row.label)).to.deep.equal(DEMO_LOCKS.map((lock) => lock.label));
@@ -39,7 +39,7 @@ describe("npm start (the lock demonstration)", () => {
   });
 });
 
-describe("npm start (the command)", () => {
+describe("npm run demo (the command)", () => {
   it("prints the lock table from a separate process", async () => {
     const hardhatCli = fileURLToPath(new URL("../node_modules/hardhat/dist/src/cli.js", import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [hardhatCli, "run", "scripts/demo.ts"], {
