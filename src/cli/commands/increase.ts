@@ -1,7 +1,7 @@
-import { erc20Abi } from "viem";
 import { votingEscrowAbi } from "../../chain/abis.ts";
 import { formatTokens } from "../../format/formatTokens.ts";
 import { readAccountState, standingAt } from "../accountState.ts";
+import { approveIfNeeded } from "../approveIfNeeded.ts";
 import { createCliContext, type GlobalOptions, withSigner } from "../context.ts";
 import { requireBalance, requireLiveLock } from "../lockChecks.ts";
 import { parseAmount } from "../parseAmount.ts";
@@ -22,15 +22,7 @@ export async function increase(options: GlobalOptions, amountText: string): Prom
       `veTMAI now, level ${after.level} (${after.tier}).`,
   );
   await confirm(context, "Send the deposit?");
-  if (state.allowance < amount) {
-    await send(context, {
-      label: "approve",
-      address: context.token.address,
-      abi: erc20Abi,
-      functionName: "approve",
-      args: [context.addresses.votingEscrow, amount],
-    });
-  }
+  await approveIfNeeded(context, state, amount);
   await send(context, {
     label: "increaseAmount",
     address: context.addresses.votingEscrow,

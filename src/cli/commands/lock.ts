@@ -1,7 +1,8 @@
-import { erc20Abi, type Hex, parseSignature } from "viem";
+import { type Hex, parseSignature } from "viem";
 import { testTmaiAbi, votingEscrowAbi } from "../../chain/abis.ts";
 import { formatDate, formatTokens } from "../../format/formatTokens.ts";
 import { readAccountState, standingAt } from "../accountState.ts";
+import { approveIfNeeded } from "../approveIfNeeded.ts";
 import { createCliContext, type GlobalOptions, type SignerContext, withSigner } from "../context.ts";
 import { chooseUnlockTime, requireBalance, requireNoLock } from "../lockChecks.ts";
 import { parseAmount } from "../parseAmount.ts";
@@ -46,15 +47,7 @@ export async function lock(options: GlobalOptions, lockOptions: LockOptions): Pr
       args: [amount, unlockTime, state.now + 3600n, Number(v ?? BigInt(yParity + 27)), r, s],
     });
   } else {
-    if (state.allowance < amount) {
-      await send(context, {
-        label: "approve",
-        address: context.token.address,
-        abi: erc20Abi,
-        functionName: "approve",
-        args: [context.addresses.votingEscrow, amount],
-      });
-    }
+    await approveIfNeeded(context, state, amount);
     await send(context, {
       label: "createLock",
       address: context.addresses.votingEscrow,
