@@ -4,4 +4,5 @@ export const ABI_SOURCES = {
   stakingScoreAbi: "artifacts/contracts/StakingScore.sol/StakingScore.json",
   tmaiGovernorAbi: "artifacts/contracts/governance/TMAIGovernor.sol/TMAIGovernor.json",
   testTmaiAbi: "artifacts/contracts/dev/TestTMAI.sol/TestTMAI.json",
+  revenueDistributorAbi: "artifacts/contracts/RevenueDistributor.sol/RevenueDistributor.json",
 } as const;

@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { ABI_SOURCES } from "../scripts/abiSources.ts";
-import { stakingScoreAbi, testTmaiAbi, tmaiGovernorAbi, votingEscrowAbi } from "../src/chain/abis.ts";
+import {
+  revenueDistributorAbi,
+  stakingScoreAbi,
+  testTmaiAbi,
+  tmaiGovernorAbi,
+  votingEscrowAbi,
+} from "../src/chain/abis.ts";
 
-const generated = { votingEscrowAbi, stakingScoreAbi, tmaiGovernorAbi, testTmaiAbi };
+const generated = { votingEscrowAbi, stakingScoreAbi, tmaiGovernorAbi, testTmaiAbi, revenueDistributorAbi };
 
 describe("src/chain/abis.ts", () => {
   for (const [name, path] of Object.entries(ABI_SOURCES)) {
