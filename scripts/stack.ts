@@ -132,6 +132,7 @@ VotingEscrow   ${addresses.votingEscrow}
 StakingScore   ${addresses.stakingScore}
 TMAIGovernor   ${addresses.governor}
 Timelock       ${addresses.timelock}
+Revenue        ${addresses.revenueDistributor}
 Addresses: ${deploymentFile(CHAIN_ID).pathname}
 
 Local stack ready. Press Ctrl-C to stop.`);

@@ -11,7 +11,8 @@ describe("Ignition modules (deploy/)", () => {
     const { ethers, networkHelpers } = connection;
     const [deployer, staker] = await ethers.getSigners();
     if (deployer === undefined || staker === undefined) throw new Error("needs two signers");
-    const { tmai, votingEscrow, stakingScore, governor, timelock } = await deployLocalSuite(connection);
+    const { tmai, votingEscrow, stakingScore, governor, timelock, revenueDistributor } =
+      await deployLocalSuite(connection);
     const timelockAddress = await timelock.getAddress();
     const governorAddress = await governor.getAddress();
 
@@ -33,6 +34,10 @@ describe("Ignition modules (deploy/)", () => {
     expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), zeroAddress)).to.equal(true);
     expect(await timelock.hasRole(zeroHash, deployer.address)).to.equal(false);
     expect(await timelock.hasRole(zeroHash, timelockAddress)).to.equal(true);
+    expect(await revenueDistributor.owner()).to.equal(timelockAddress);
+    expect(await revenueDistributor.votingEscrow()).to.equal(await votingEscrow.getAddress());
+    expect(await revenueDistributor.isRootProposer(deployer.address)).to.equal(true);
+    expect(await revenueDistributor.guardian()).to.equal(deployer.address);
 
     const amount = 30_000n * 10n ** 18n;
     await tmai.mint(staker.address, amount);

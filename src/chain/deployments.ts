@@ -11,6 +11,7 @@ export interface SuiteAddresses {
   stakingScore: Address;
   governor: Address;
   timelock: Address;
+  revenueDistributor: Address;
   /** Present when the token was deployed with the suite (the test token); otherwise read `votingEscrow.token()`. */
   token?: Address;
 }
@@ -21,6 +22,7 @@ const FUTURES: Record<keyof SuiteAddresses, string> = {
   stakingScore: "StakingScore",
   governor: "TMAIGovernor",
   timelock: "TimelockController",
+  revenueDistributor: "RevenueDistributor",
   token: "TestTMAI",
 };
 

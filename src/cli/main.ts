@@ -5,6 +5,8 @@
  */
 import { Command, Option } from "commander";
 import { CliError } from "./CliError.ts";
+import { claim } from "./commands/claim.ts";
+import { daoCompute, daoPropose, daoVerify } from "./commands/dao.ts";
 import { extend } from "./commands/extend.ts";
 import { increase } from "./commands/increase.ts";
 import { lock } from "./commands/lock.ts";
@@ -61,6 +63,29 @@ program
   .command("withdraw")
   .description("take back the tokens of an expired lock")
   .action(() => withdraw(globals()));
+
+program
+  .command("claim")
+  .description("claim your revenue share from the latest report (or re-lock the TMAI part with --relock)")
+  .option("--report <file|url>", "the report of the accepted root (default: the newest in distributions/)")
+  .option("--relock", "put the TMAI reward into your veTMAI lock instead of your wallet", false)
+  .action((opts: { report?: string; relock: boolean }) => claim(globals(), opts.report, opts.relock));
+
+const dao = program.command("dao").description("the DAO's revenue distribution: compute, propose, verify an epoch");
+dao
+  .command("compute <epoch.json>")
+  .description("compute an epoch from chain data; writes distributions/epoch-N.json and .csv")
+  .option("--out <dir>", "where to write the report", "distributions")
+  .action((input: string, opts: { out: string }) => daoCompute(globals(), input, opts.out));
+dao
+  .command("propose <report>")
+  .description("check funding and send proposeRoot (or print its calldata for a multisig or the Governor)")
+  .option("--calldata", "print the transaction instead of sending it", false)
+  .action((report: string, opts: { calldata: boolean }) => daoPropose(globals(), report, opts.calldata));
+dao
+  .command("verify <report>")
+  .description("recompute an epoch from chain data and the report's inputs; exits 1 on any difference")
+  .action((report: string) => daoVerify(globals(), report));
 
 try {
   await program.parseAsync();

@@ -12,5 +12,6 @@ export async function deployLocalSuite(connection: NetworkConnection) {
     stakingScore: await ethers.getContractAt("StakingScore", await at(deployed.stakingScore)),
     governor: await ethers.getContractAt("TMAIGovernor", await at(deployed.governor)),
     timelock: await ethers.getContractAt("TimelockController", await at(deployed.timelock)),
+    revenueDistributor: await ethers.getContractAt("RevenueDistributor", await at(deployed.revenueDistributor)),
   };
 }
