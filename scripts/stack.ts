@@ -8,13 +8,20 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
 import { deploymentFile, loadDeployment } from "../src/chain/deployments.ts";
+import { runDemoEpoch } from "../src/demo/demoEpoch.ts";
 import { seedDemoWallets } from "../src/demo/seedDemoWallets.ts";
 import { waitForRpc } from "../src/demo/waitForRpc.ts";
 import { formatTable } from "../src/format/formatTable.ts";
 import { formatDate, formatTokens } from "../src/format/formatTokens.ts";
 
 const CHAIN_ID = 31337;
+/** The Hardhat node's accounts come from this public test mnemonic; never use it on a real network. */
+const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+const testKey = (index: number) =>
+  toHex(mnemonicToAccount(TEST_MNEMONIC, { addressIndex: index }).getHdKey().privateKey as Uint8Array);
 const port = Number(process.env.TMAI_RPC_PORT ?? 8545);
 const rpcUrl = `http://127.0.0.1:${port}`;
 const root = new URL("../", import.meta.url);
@@ -125,6 +132,28 @@ console.log(
     ]),
   ]),
 );
+console.log("\nSharing 100,000 TMAI of revenue in a demo epoch (the chain's clock moves 3 days ahead)…");
+const demoReport = fileURLToPath(new URL("distributions/local/", root));
+const epoch = await runDemoEpoch({
+  rpcUrl,
+  addresses: { ...addresses, token: addresses.token },
+  outDir: demoReport,
+  reward: "100000",
+});
+console.log(
+  formatTable([
+    ["wallet", "revenue share (TMAI)", "share of the epoch's veTMAI·seconds"],
+    ...wallets.map((w) => {
+      const row = epoch.report.accounts.find((a) => a.account === w.address);
+      return [w.label, formatTokens(BigInt(row?.rewards[0]?.cumulative ?? "0"), 18, 2), row?.share ?? "0"];
+    }),
+  ]),
+);
+console.log(`Root ${epoch.report.root} accepted; report ${epoch.file}.
+Claim as the level-2 wallet (Hardhat test account 2):
+  TMAI_PRIVATE_KEY=${testKey(2)} npx tmai claim --report ${epoch.file}
+(add --relock to put it into that wallet's veTMAI lock instead)`);
+
 console.log(`
 RPC URL        ${rpcUrl}  (chain id ${CHAIN_ID}; the node's accounts are Hardhat's well-known test accounts)
 TMAI (test)    ${addresses.token}

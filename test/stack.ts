@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { type Address, createPublicClient, http } from "viem";
 import { hardhat } from "viem/chains";
-import { stakingScoreAbi } from "../src/chain/abis.ts";
+import { revenueDistributorAbi, stakingScoreAbi } from "../src/chain/abis.ts";
 import { loadDeployment } from "../src/chain/deployments.ts";
 import { waitForRpc } from "../src/demo/waitForRpc.ts";
 import { startLocalStack } from "./helpers/localStack.ts";
@@ -30,6 +31,16 @@ describe("npm start (the local stack)", function () {
         });
         expect(onChain).to.equal(Number(level));
       }
+      // The demo epoch is accepted on-chain and its report is on disk, ready for `tmai claim`.
+      const reportFile = /accepted; report (\S+)\.$/m.exec(stack.output())?.[1] as string;
+      const report = JSON.parse(readFileSync(reportFile, "utf8")) as { root: string; accounts: unknown[] };
+      const root = await client.readContract({
+        address: addresses.revenueDistributor,
+        abi: revenueDistributorAbi,
+        functionName: "root",
+      });
+      expect(root).to.equal(report.root);
+      expect(report.accounts).to.have.length(5);
     } finally {
       expect(await stack.stop()).to.equal(0);
     }
