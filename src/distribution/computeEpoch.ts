@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { type Address, erc20Abi, getAbiItem, getAddress, type Hex, type PublicClient, zeroHash } from "viem";
+import { type Address, erc20Abi, getAbiItem, getAddress, type PublicClient, zeroHash } from "viem";
 import { revenueDistributorAbi, votingEscrowAbi } from "../chain/abis.ts";
 import { balanceSeconds, type UserCheckpoint } from "./balanceSeconds.ts";
+import { buildStandardTree } from "./buildTree.ts";
 import type { EpochInput } from "./epochInput.ts";
 import { type AccountRow, type DistributionReport, ReportError, readReport, type TokenAmounts } from "./report.ts";
 import { splitReward } from "./splitReward.ts";
@@ -218,7 +218,7 @@ export async function computeEpoch(parameters: ComputeEpochParameters): Promise<
       cumulative: String((previousTotals.get(token) ?? 0n) + epochAmount),
     };
   });
-  const tree = StandardMerkleTree.of(leaves, ["address", "address", "uint256"]);
+  const tree = buildStandardTree(leaves);
   return {
     version: 1,
     epoch: input.epoch,
@@ -236,8 +236,8 @@ export async function computeEpoch(parameters: ComputeEpochParameters): Promise<
     totals,
     totalBalanceSeconds: String(totalWeight),
     accounts: rows,
-    root: tree.root as Hex,
-    tree: tree.dump(),
+    root: tree.root,
+    tree: tree.dump,
   };
 }
 
