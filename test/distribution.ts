@@ -63,7 +63,12 @@ describe("revenue distribution end to end (tmai dao … and tmai claim against t
     const write = async (request: Parameters<typeof walletClient.writeContract>[0]) =>
       publicClient.waitForTransactionReceipt({ hash: await walletClient.writeContract(request) });
 
-    // The DAO funds 1,000,000 TMAI; the epoch covers the week after the demo wallets locked.
+    // `npm start` already ran epoch 1 (a demo day); its report is the previous one of epoch 2.
+    const demoReport = /accepted; report (\S+)\.$/m.exec(stack.output())?.[1] as string;
+    const demo = JSON.parse(readFileSync(demoReport, "utf8")) as DistributionReport;
+    writeFileSync(path.join(dir, "epoch-1.json"), readFileSync(demoReport));
+
+    // The DAO funds 1,000,000 TMAI more; epoch 2 covers the week after epoch 1.
     const funding = parseUnits("1000000", 18);
     await write({
       account: deployer,
@@ -89,20 +94,26 @@ describe("revenue distribution end to end (tmai dao … and tmai claim against t
       functionName: "fund",
       args: [token, funding],
     });
-    const start = (await publicClient.getBlock()).timestamp - 3_600n;
+    const start = BigInt(Date.parse(demo.end) / 1000);
     const end = start + 7n * DAY;
-    const inputFile = path.join(dir, "epoch-1.input.json");
+    const inputFile = path.join(dir, "epoch-2.input.json");
     const reward = 100_000n * E18;
     writeFileSync(
       inputFile,
-      JSON.stringify({ epoch: 1, start: iso(start), end: iso(end), rewards: [{ token, amount: String(reward) }] }),
+      JSON.stringify({
+        epoch: 2,
+        start: iso(start),
+        end: iso(end),
+        rewards: [{ token, amount: String(reward) }],
+        previous: "epoch-1.json",
+      }),
     );
 
     // Not over yet: refused, nothing written.
     const early = await tmai(["dao", "compute", inputFile, "--out", dir]);
     expect(early.code).to.equal(1);
     expect(early.stderr).to.include("compute it once it is over");
-    await testClient.increaseTime({ seconds: Number(8n * DAY) });
+    await testClient.increaseTime({ seconds: Number(6n * DAY) });
     await testClient.mine({ blocks: 1 });
 
     const computed = await tmai(["dao", "compute", inputFile, "--out", dir, "--json"]);
@@ -125,11 +136,11 @@ describe("revenue distribution end to end (tmai dao … and tmai claim against t
     // Anyone re-derives it from the chain; a tampered copy fails and names the account.
     const verified = await tmai(["dao", "verify", summary.file]);
     expect(verified.code, verified.stderr).to.equal(0);
-    expect(verified.stdout).to.include(`verified: epoch 1, root ${summary.root}`);
+    expect(verified.stdout).to.include(`verified: epoch 2, root ${summary.root}`);
     const tampered = JSON.parse(reportText) as DistributionReport;
     const victim = tampered.accounts[0] as DistributionReport["accounts"][number];
     (victim.rewards[0] as { cumulative: string }).cumulative = "1";
-    const tamperedFile = path.join(dir, "epoch-1-tampered.json");
+    const tamperedFile = path.join(dir, "epoch-2-tampered.json");
     writeFileSync(tamperedFile, `${JSON.stringify(tampered, null, 2)}\n`);
     const refused = await tmai(["dao", "verify", tamperedFile]);
     expect(refused.code).to.equal(1);
@@ -193,17 +204,17 @@ describe("revenue distribution end to end (tmai dao … and tmai claim against t
     });
     expect(lockedAfter - lockedBefore).to.equal(owed8);
 
-    // Epoch 2: bad inputs are refused with the reason, and nothing is written.
-    const epoch2 = (fields: object) => {
-      const file = path.join(dir, `epoch-2.${Math.random().toString(36).slice(2)}.input.json`);
+    // Epoch 3: bad inputs are refused with the reason, and nothing is written.
+    const epoch3 = (fields: object) => {
+      const file = path.join(dir, `epoch-3.${Math.random().toString(36).slice(2)}.input.json`);
       writeFileSync(
         file,
         JSON.stringify({
-          epoch: 2,
+          epoch: 3,
           start: iso(end),
           end: iso(end + DAY),
           rewards: [{ token, amount: "1000" }],
-          previous: "epoch-1.json",
+          previous: "epoch-2.json",
           ...fields,
         }),
       );
@@ -214,15 +225,15 @@ describe("revenue distribution end to end (tmai dao … and tmai claim against t
       [{ start: iso(end + 2n * DAY) }, "ends ("],
       [{ rewards: [{ token: "0x000000000000000000000000000000000000dEaD", amount: "1" }] }, "unknown reward token"],
       [{ rewards: [{ token, amount: 1000 }] }, "rewards.0.amount"],
-      [{ previous: "epoch-1-tampered.json" }, "does not match the distributor's accepted root"],
+      [{ previous: "epoch-2-tampered.json" }, "does not match the distributor's accepted root"],
       [{ previous: undefined }, "the distributor already has a root"],
     ];
     for (const [fields, message] of cases) {
-      const result = await tmai(["dao", "compute", epoch2(fields), "--out", dir]);
+      const result = await tmai(["dao", "compute", epoch3(fields), "--out", dir]);
       expect(result.code, JSON.stringify(fields)).to.equal(1);
       expect(result.stderr, JSON.stringify(fields)).to.include(message);
     }
-    expect(() => readFileSync(path.join(dir, "epoch-2.json"))).to.throw();
+    expect(() => readFileSync(path.join(dir, "epoch-3.json"))).to.throw();
 
     // An epoch promising more than was funded cannot be proposed.
     await testClient.increaseTime({ seconds: Number(2n * DAY) });
@@ -230,12 +241,12 @@ describe("revenue distribution end to end (tmai dao … and tmai claim against t
     const greedy = await tmai([
       "dao",
       "compute",
-      epoch2({ rewards: [{ token, amount: String(funding) }] }),
+      epoch3({ rewards: [{ token, amount: String(funding) }] }),
       "--out",
       dir,
     ]);
     expect(greedy.code, greedy.stderr).to.equal(0);
-    const insolvent = await tmai(["dao", "propose", path.join(dir, "epoch-2.json"), "--yes"], keyOf(0));
+    const insolvent = await tmai(["dao", "propose", path.join(dir, "epoch-3.json"), "--yes"], keyOf(0));
     expect(insolvent.code).to.equal(1);
     expect(insolvent.stderr).to.include("the distributor is short of");
   });
