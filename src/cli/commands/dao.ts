@@ -148,7 +148,6 @@ export async function daoVerify(options: GlobalOptions, reportFile: string): Pro
   const message =
     `the report does not match the chain: recomputed root ${recomputed.root}, report says ${report.root}` +
     (differences.length ? `; first differences:\n${differences.slice(0, 5).join("\n")}` : "");
-  if (options.json) console.log(JSON.stringify({ verified: false, root: recomputed.root, differences }));
   throw new CliError(message);
 }
 
