@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { TIER_NAMES } from "../chain/stakingLevel.ts";
+
+/** What a tier may do: calls (credits) per calendar month (UTC) and per minute, shared by all a wallet's keys. */
+export interface Plan {
+  name: string;
+  monthlyQuota: number;
+  perMinute: number;
+}
+
+export interface PlansConfig {
+  /** By tier: 0 Basic, 1 Advanced, 2 Premium, 3 VIP. */
+  plans: [Plan, Plan, Plan, Plan];
+  /** Data routes: the longest matching prefix sets the minimum tier and the cost in credits. */
+  routes: { prefix: string; minTier: number; cost: number }[];
+}
+
+/**
+ * Defaults: the vendor's API plans (Basic 50 calls a month — the free tier —, Advanced 10,000, Premium 50,000,
+ * VIP 250,000) and per-minute limits of our choice, about one day's fair share in a burst: 10, 60, 300, 1,200.
+ */
+export const DEFAULT_PLANS: PlansConfig = {
+  plans: [
+    { name: "Basic", monthlyQuota: 50, perMinute: 10 },
+    { name: "Advanced", monthlyQuota: 10_000, perMinute: 60 },
+    { name: "Premium", monthlyQuota: 50_000, perMinute: 300 },
+    { name: "VIP", monthlyQuota: 250_000, perMinute: 1_200 },
+  ],
+  routes: [{ prefix: "/v1/data/", minTier: 0, cost: 1 }],
+};
+
+const plan = z
+  .object({
+    name: z.string().min(1),
+    monthlyQuota: z.number().int().nonnegative(),
+    perMinute: z.number().int().positive(),
+  })
+  .strict();
+
+export const PlansSchema = z
+  .object({
+    plans: z.tuple([plan, plan, plan, plan]),
+    routes: z
+      .array(
+        z
+          .object({
+            prefix: z.string().startsWith("/", { message: 'must start with "/"' }),
+            minTier: z
+              .number()
+              .int()
+              .min(0)
+              .max(TIER_NAMES.length - 1),
+            cost: z.number().int().positive(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export class PlansConfigError extends Error {
+  override name = "PlansConfigError";
+}
+
+/** Reads and validates a plans file (`DEFAULT_PLANS`' shape); every problem is named with its path. */
+export function loadPlans(file: string): PlansConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new PlansConfigError(`cannot read the plans file ${file}: ${(error as Error).message}`);
+  }
+  const parsed = PlansSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".") || "(file)"}: ${issue.message}`);
+    throw new PlansConfigError(`${file} is not a valid plans file:\n${problems.join("\n")}`);
+  }
+  return parsed.data as PlansConfig;
+}
+
+/** The route rule for `path`: the longest matching prefix, or undefined (not a metered route). */
+export function routeFor(config: PlansConfig, path: string) {
+  let best: PlansConfig["routes"][number] | undefined;
+  for (const route of config.routes) {
+    if (path.startsWith(route.prefix) && (best === undefined || route.prefix.length > best.prefix.length)) best = route;
+  }
+  return best;
+}
