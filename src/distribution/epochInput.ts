@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { type Address, getAddress, isAddress } from "viem";
 import { z } from "zod";
+import { readJsonFile } from "../format/readJsonFile.ts";
 
 /** What the DAO decides for one epoch; see `EpochInputSchema`. */
 export interface EpochInput {
@@ -43,18 +43,7 @@ export class EpochInputError extends Error {
 
 /** Reads and validates an epoch input file; every problem is reported with its path in the file. */
 export function readEpochInput(file: string): EpochInput {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new EpochInputError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  const parsed = EpochInputSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".") || "(file)"}: ${issue.message}`);
-    throw new EpochInputError(`${file} is not a valid epoch input:\n${problems.join("\n")}`);
-  }
-  const input = parsed.data;
+  const input = readJsonFile(file, EpochInputSchema, "epoch input", (message) => new EpochInputError(message));
   const start = BigInt(Date.parse(input.start) / 1000);
   const end = BigInt(Date.parse(input.end) / 1000);
   if (end <= start)

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { TIER_NAMES } from "../chain/stakingLevel.ts";
+import { readJsonFile } from "../format/readJsonFile.ts";
 
 /** What a tier may do: calls (credits) per calendar month (UTC) and per minute, shared by all a wallet's keys. */
 export interface Plan {
@@ -65,18 +65,7 @@ export class PlansConfigError extends Error {
 
 /** Reads and validates a plans file (`DEFAULT_PLANS`' shape); every problem is named with its path. */
 export function loadPlans(file: string): PlansConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new PlansConfigError(`cannot read the plans file ${file}: ${(error as Error).message}`);
-  }
-  const parsed = PlansSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".") || "(file)"}: ${issue.message}`);
-    throw new PlansConfigError(`${file} is not a valid plans file:\n${problems.join("\n")}`);
-  }
-  return parsed.data as PlansConfig;
+  return readJsonFile(file, PlansSchema, "plans file", (message) => new PlansConfigError(message)) as PlansConfig;
 }
 
 /** The route rule for `path`: the longest matching prefix, or undefined (not a metered route). */
