@@ -28,8 +28,9 @@ export class SqliteUsageStore {
   readonly #db: DatabaseSync;
   #decisions = 0;
 
-  constructor(file = ":memory:") {
-    this.#db = new DatabaseSync(file);
+  /** @param source a database shared with the other gateway stores, or a file to open (default: in memory). */
+  constructor(source: DatabaseSync | string = ":memory:") {
+    this.#db = typeof source === "string" ? new DatabaseSync(source) : source;
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
       CREATE TABLE IF NOT EXISTS monthly_usage (wallet TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,
@@ -90,6 +91,27 @@ export class SqliteUsageStore {
       this.#db.exec("ROLLBACK");
       throw error;
     }
+  }
+
+  /** The wallet's usage under `plan` at `now` (ms), without charging anything. */
+  peek(wallet: string, plan: Plan, now: number): Omit<UsageDecision, "allowed" | "refusedBy"> {
+    const { period, resetsAt } = monthOf(now);
+    const minute = Math.floor(now / 60_000);
+    const month = this.#db
+      .prepare("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?")
+      .get(wallet, period) as { used: number } | undefined;
+    const recent = this.#db
+      .prepare("SELECT used FROM minute_usage WHERE wallet = ? AND minute = ?")
+      .get(wallet, minute) as { used: number } | undefined;
+    const used = month?.used ?? 0;
+    return {
+      quota: { limit: plan.monthlyQuota, used, remaining: Math.max(0, plan.monthlyQuota - used), resetsAt },
+      rate: {
+        limit: plan.perMinute,
+        remaining: Math.max(0, plan.perMinute - (recent?.used ?? 0)),
+        resetsAt: (minute + 1) * 60,
+      },
+    };
   }
 
   close(): void {
