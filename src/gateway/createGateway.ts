@@ -8,6 +8,7 @@ import { type PlansConfig, routeFor } from "./plans.ts";
 import { type SiweAuth, SiweError } from "./SiweAuth.ts";
 import { SqliteUsageStore, type UsageDecision } from "./SqliteUsageStore.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
+import { verifySignedRequest } from "./verifySignedRequest.ts";
 
 /** The vendor's API discount by level (1–10), in percent. */
 export const API_DISCOUNT_BY_LEVEL = [0, 12, 13, 15, 18, 20, 23, 25, 28, 30, 35] as const;
@@ -62,6 +63,17 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const usage = new SqliteUsageStore(options.db);
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   await app.register(replyFrom, { base: options.upstream });
+  // Signed requests are checked against the body's exact bytes, so keep them next to the parsed JSON.
+  const rawBodies = new WeakMap<object, string>();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    rawBodies.set(request, body as string);
+    if (body === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400 }), undefined);
+    }
+  });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
@@ -77,14 +89,39 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     return bearer === undefined ? undefined : options.siwe.session(bearer, seconds());
   }
 
-  /** The wallet behind an API key (`x-api-key` or `Authorization: Bearer tmai_…`), or why there is none. */
+  /**
+   * The wallet behind an API key (`x-api-key` or `Authorization: Bearer tmai_…`), or why there is none. A signed
+   * key must also sign the request (`x-tmai-timestamp`, `x-tmai-nonce`, `x-tmai-signature`).
+   */
   function keyWallet(request: FastifyRequest): { wallet: Address } | { refused: string } {
     const header = request.headers["x-api-key"];
     const bearer = /^Bearer (tmai_.+)$/.exec(request.headers.authorization ?? "")?.[1];
     const key = typeof header === "string" ? header : bearer;
     if (key === undefined) return { refused: "missing" };
     const result = keys.authenticate(key, seconds());
-    return result.ok ? { wallet: result.key.wallet as Address } : { refused: result.reason };
+    if (!result.ok) return { refused: result.reason };
+    if (result.key.signed) {
+      const one = (name: string) => {
+        const value = request.headers[name];
+        return typeof value === "string" ? value : undefined;
+      };
+      const body = rawBodies.get(request) ?? "";
+      const failure = verifySignedRequest(
+        options.db,
+        keys.secretOf(result.key.id) as string,
+        {
+          method: request.method,
+          pathWithQuery: request.url,
+          body,
+          timestamp: one("x-tmai-timestamp"),
+          nonce: one("x-tmai-nonce"),
+          signature: one("x-tmai-signature"),
+        },
+        seconds(),
+      );
+      if (failure) return { refused: failure };
+    }
+    return { wallet: result.key.wallet as Address };
   }
 
   async function standingOf(wallet: Address, reply: FastifyReply): Promise<WalletStanding> {
@@ -225,7 +262,11 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   app.all("/v1/data/*", async (request, reply) => {
     const byKey = keyWallet(request);
     if ("refused" in byKey) {
-      return problem(reply, 401, `key-${byKey.refused}`, "API key refused", `the API key is ${byKey.refused}`);
+      const detail = byKey.refused.startsWith("signature")
+        ? `the request's signature is refused (${byKey.refused}): sign method, path, timestamp, nonce and body hash`
+        : `the API key is ${byKey.refused}`;
+      const type = byKey.refused.startsWith("signature") ? byKey.refused : `key-${byKey.refused}`;
+      return problem(reply, 401, type, "API key refused", detail);
     }
     const path = request.url.split("?")[0] ?? request.url;
     const route = routeFor(options.plans, path);
