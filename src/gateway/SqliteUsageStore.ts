@@ -47,14 +47,7 @@ export class SqliteUsageStore {
     const rateResetsAt = (minute + 1) * 60;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      const month = this.#db
-        .prepare("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?")
-        .get(wallet, period) as { used: number } | undefined;
-      const recent = this.#db
-        .prepare("SELECT used FROM minute_usage WHERE wallet = ? AND minute = ?")
-        .get(wallet, minute) as { used: number } | undefined;
-      const used = month?.used ?? 0;
-      const inMinute = recent?.used ?? 0;
+      const { used, inMinute } = this.#counts(wallet, period, minute);
       let refusedBy: UsageDecision["refusedBy"];
       if (inMinute + 1 > plan.perMinute) refusedBy = "rate";
       else if (used + cost > plan.monthlyQuota) refusedBy = "quota";
@@ -97,21 +90,26 @@ export class SqliteUsageStore {
   peek(wallet: string, plan: Plan, now: number): Omit<UsageDecision, "allowed" | "refusedBy"> {
     const { period, resetsAt } = monthOf(now);
     const minute = Math.floor(now / 60_000);
+    const { used, inMinute } = this.#counts(wallet, period, minute);
+    return {
+      quota: { limit: plan.monthlyQuota, used, remaining: Math.max(0, plan.monthlyQuota - used), resetsAt },
+      rate: {
+        limit: plan.perMinute,
+        remaining: Math.max(0, plan.perMinute - inMinute),
+        resetsAt: (minute + 1) * 60,
+      },
+    };
+  }
+
+  /** Credits used this month and requests made this minute by `wallet`. */
+  #counts(wallet: string, period: string, minute: number): { used: number; inMinute: number } {
     const month = this.#db
       .prepare("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?")
       .get(wallet, period) as { used: number } | undefined;
     const recent = this.#db
       .prepare("SELECT used FROM minute_usage WHERE wallet = ? AND minute = ?")
       .get(wallet, minute) as { used: number } | undefined;
-    const used = month?.used ?? 0;
-    return {
-      quota: { limit: plan.monthlyQuota, used, remaining: Math.max(0, plan.monthlyQuota - used), resetsAt },
-      rate: {
-        limit: plan.perMinute,
-        remaining: Math.max(0, plan.perMinute - (recent?.used ?? 0)),
-        resetsAt: (minute + 1) * 60,
-      },
-    };
+    return { used: month?.used ?? 0, inMinute: recent?.used ?? 0 };
   }
 
   close(): void {

@@ -2,33 +2,20 @@ import { randomBytes } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
 import Fastify from "fastify";
-import { network } from "hardhat";
-import type { PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
-import { DEFAULT_THRESHOLDS } from "../../src/chain/stakingLevel.ts";
 import { WEEK } from "../../src/chain/veBalance.ts";
 import { createGateway } from "../../src/gateway/createGateway.ts";
 import { DEFAULT_PLANS } from "../../src/gateway/plans.ts";
 import { SiweAuth } from "../../src/gateway/SiweAuth.ts";
-import { TierTracker } from "../../src/gateway/TierTracker.ts";
+import { deployGatewayChain } from "./helpers/gatewayFixture.ts";
 
 const E18 = 10n ** 18n;
 
 describe("gateway over HTTP (real servers, in-process chain, SQLite)", () => {
   it("signs in, manages keys, serves /v1/me, proxies data within tier, quota and rate, with problem+json refusals", async () => {
-    const { viem, networkHelpers } = await network.create();
-    const client = (await viem.getPublicClient()) as unknown as PublicClient;
-    const [owner] = await viem.getWalletClients();
-    if (!owner) throw new Error("no wallet");
-    const tmai = await viem.deployContract("TestTMAI", [owner.account.address]);
-    const ve = await viem.deployContract("VotingEscrow", [tmai.address]);
-    const score = await viem.deployContract("StakingScore", [
-      ve.address,
-      [...DEFAULT_THRESHOLDS],
-      owner.account.address,
-    ]);
-
+    const { connection, tmai, ve, client, tracker, chainId } = await deployGatewayChain();
+    const { networkHelpers } = connection;
     // The example upstream: echoes what the gateway forwarded.
     const upstream = Fastify();
     upstream.get("/*", async (request) => ({ path: request.url, headers: request.headers }));
@@ -36,9 +23,6 @@ describe("gateway over HTTP (real servers, in-process chain, SQLite)", () => {
 
     let clock = Date.now();
     const db = new DatabaseSync(":memory:");
-    const chainId = await client.getChainId();
-    const tracker = new TierTracker({ client, votingEscrow: ve.address, stakingScore: score.address });
-    await tracker.start();
     const plans = {
       ...DEFAULT_PLANS,
       routes: [

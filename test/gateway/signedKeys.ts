@@ -2,37 +2,21 @@ import { randomBytes } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
 import Fastify from "fastify";
-import { network } from "hardhat";
-import type { PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
-import { DEFAULT_THRESHOLDS } from "../../src/chain/stakingLevel.ts";
 import { createGateway } from "../../src/gateway/createGateway.ts";
 import { DEFAULT_PLANS } from "../../src/gateway/plans.ts";
 import { SiweAuth } from "../../src/gateway/SiweAuth.ts";
-import { TierTracker } from "../../src/gateway/TierTracker.ts";
 import { signRequest } from "../../src/gateway/verifySignedRequest.ts";
+import { deployGatewayChain } from "./helpers/gatewayFixture.ts";
 
 describe("gateway signed keys (HMAC over method, path, timestamp, nonce and body)", () => {
   it("accepts a genuine signed request and refuses a bad signature, a stale timestamp, a replayed nonce and a changed body", async () => {
-    const { viem } = await network.create();
-    const client = (await viem.getPublicClient()) as unknown as PublicClient;
-    const [owner] = await viem.getWalletClients();
-    if (!owner) throw new Error("no wallet");
-    const tmai = await viem.deployContract("TestTMAI", [owner.account.address]);
-    const ve = await viem.deployContract("VotingEscrow", [tmai.address]);
-    const score = await viem.deployContract("StakingScore", [
-      ve.address,
-      [...DEFAULT_THRESHOLDS],
-      owner.account.address,
-    ]);
+    const { client, tracker, chainId } = await deployGatewayChain();
     const upstream = Fastify();
     upstream.all("/*", async (request) => ({ method: request.method, body: request.body ?? null }));
     const upstreamUrl = await upstream.listen({ host: "127.0.0.1", port: 0 });
     const db = new DatabaseSync(":memory:");
-    const chainId = await client.getChainId();
-    const tracker = new TierTracker({ client, votingEscrow: ve.address, stakingScore: score.address });
-    await tracker.start();
     const gateway = await createGateway({
       db,
       tracker,

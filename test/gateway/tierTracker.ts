@@ -1,25 +1,25 @@
 import { expect } from "chai";
-import { network } from "hardhat";
 import { createPublicClient, custom, type EIP1193RequestFn, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
 import { DEFAULT_THRESHOLDS } from "../../src/chain/stakingLevel.ts";
 import { veBalanceAt, WEEK } from "../../src/chain/veBalance.ts";
-import { TierTracker } from "../../src/gateway/TierTracker.ts";
+import { deployGatewayChain } from "./helpers/gatewayFixture.ts";
 
 const E18 = 10n ** 18n;
 
 describe("gateway TierTracker (tiers from locks and thresholds, kept fresh by events)", () => {
   it("follows locks, top-ups, decay, threshold changes and withdrawals with no RPC call per request, and survives an RPC outage", async () => {
-    const { viem, networkHelpers, provider } = await network.create();
-    const [owner, alice, bob] = await viem.getWalletClients();
-    if (!owner || !alice || !bob) throw new Error("needs three wallets");
-    const tmai = await viem.deployContract("TestTMAI", [owner.account.address]);
-    const ve = await viem.deployContract("VotingEscrow", [tmai.address]);
-    const score = await viem.deployContract("StakingScore", [
-      ve.address,
-      [...DEFAULT_THRESHOLDS],
-      owner.account.address,
-    ]);
+    let down = false;
+    const { connection, tmai, ve, score, tracker } = await deployGatewayChain(({ provider }) => {
+      const request: EIP1193RequestFn = async (args) => {
+        if (down) throw new Error("connection refused");
+        return provider.request(args as never) as never;
+      };
+      return createPublicClient({ chain: hardhat, transport: custom({ request }) }) as PublicClient;
+    });
+    const { viem, networkHelpers } = connection;
+    const [, alice, bob] = await viem.getWalletClients();
+    if (!alice || !bob) throw new Error("needs three wallets");
     for (const wallet of [alice, bob]) {
       await tmai.write.mint([wallet.account.address, 10_000_000n * E18]);
       await tmai.write.approve([ve.address, 10_000_000n * E18], { account: wallet.account });
@@ -27,15 +27,6 @@ describe("gateway TierTracker (tiers from locks and thresholds, kept fresh by ev
     const now = async () => BigInt(await networkHelpers.time.latest());
     // Alice: 100,000 TMAI for 52 weeks ≈ 199,000 veTMAI → level 2 (Advanced).
     await ve.write.createLock([100_000n * E18, (await now()) + 52n * WEEK], { account: alice.account });
-
-    let down = false;
-    const request: EIP1193RequestFn = async (args) => {
-      if (down) throw new Error("connection refused");
-      return provider.request(args as never) as never;
-    };
-    const client = createPublicClient({ chain: hardhat, transport: custom({ request }) }) as PublicClient;
-    const tracker = new TierTracker({ client, votingEscrow: ve.address, stakingScore: score.address });
-    await tracker.start();
 
     const first = await tracker.standing(alice.account.address, await now());
     expect(first.level).to.equal(2);
