@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { statementCache } from "./statementCache.ts";
 
 /** What a key's owner sees of it: never the key itself after creation, never its hash or secret. */
 export interface ApiKeyInfo {
@@ -55,13 +56,13 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  * encrypted with AES-256-GCM under the master key (never hashed: the gateway needs it to check signatures).
  */
 export class ApiKeyStore {
-  readonly #db: DatabaseSync;
+  readonly #sql: (sql: string) => StatementSync;
   readonly #masterKey: Buffer;
 
   /** @param masterKey 32 bytes (e.g. from the environment, base64), used to encrypt signed keys' secrets. */
   constructor(db: DatabaseSync, masterKey: Buffer) {
     if (masterKey.length !== 32) throw new RangeError("the master key must be 32 bytes (AES-256)");
-    this.#db = db;
+    this.#sql = statementCache(db);
     this.#masterKey = masterKey;
     db.exec(`
       CREATE TABLE IF NOT EXISTS api_keys (
@@ -88,38 +89,36 @@ export class ApiKeyStore {
       revoked_at: null,
       secret: secret ? this.#encrypt(secret) : null,
     };
-    this.#db
-      .prepare(
-        "INSERT INTO api_keys (id, wallet, name, prefix, hash, scopes, signed, created_at, expires_at, revoked_at, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        row.id,
-        row.wallet,
-        row.name,
-        row.prefix,
-        sha256(key),
-        row.scopes,
-        row.signed,
-        row.created_at,
-        row.expires_at,
-        null,
-        row.secret,
-      );
+    this.#sql(
+      "INSERT INTO api_keys (id, wallet, name, prefix, hash, scopes, signed, created_at, expires_at, revoked_at, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      row.id,
+      row.wallet,
+      row.name,
+      row.prefix,
+      sha256(key),
+      row.scopes,
+      row.signed,
+      row.created_at,
+      row.expires_at,
+      null,
+      row.secret,
+    );
     return { ...toInfo(row), key, ...(secret ? { secret } : {}) };
   }
 
   list(wallet: string): ApiKeyInfo[] {
-    const rows = this.#db
-      .prepare("SELECT * FROM api_keys WHERE wallet = ? ORDER BY created_at, id")
-      .all(wallet.toLowerCase()) as unknown as KeyRow[];
+    const rows = this.#sql("SELECT * FROM api_keys WHERE wallet = ? ORDER BY created_at, id").all(
+      wallet.toLowerCase(),
+    ) as unknown as KeyRow[];
     return rows.map(toInfo);
   }
 
   /** Revokes the wallet's key `id` at once; false when the wallet has no such key. */
   revoke(wallet: string, id: string, now: number): boolean {
-    const result = this.#db
-      .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND wallet = ? AND revoked_at IS NULL")
-      .run(now, id, wallet.toLowerCase());
+    const result = this.#sql(
+      "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND wallet = ? AND revoked_at IS NULL",
+    ).run(now, id, wallet.toLowerCase());
     return result.changes > 0;
   }
 
@@ -128,9 +127,10 @@ export class ApiKeyStore {
    * when the wallet has no such live key.
    */
   rotate(wallet: string, id: string, graceSeconds: number, now: number): CreatedApiKey | undefined {
-    const old = this.#db
-      .prepare("SELECT * FROM api_keys WHERE id = ? AND wallet = ? AND revoked_at IS NULL")
-      .get(id, wallet.toLowerCase()) as KeyRow | undefined;
+    const old = this.#sql("SELECT * FROM api_keys WHERE id = ? AND wallet = ? AND revoked_at IS NULL").get(
+      id,
+      wallet.toLowerCase(),
+    ) as KeyRow | undefined;
     if (old === undefined || (old.expires_at !== null && old.expires_at <= now)) return undefined;
     const graceEnd = now + graceSeconds;
     const created = this.create(
@@ -144,13 +144,13 @@ export class ApiKeyStore {
       now,
     );
     const oldEnd = old.expires_at === null || old.expires_at > graceEnd ? graceEnd : old.expires_at;
-    this.#db.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").run(oldEnd, id);
+    this.#sql("UPDATE api_keys SET expires_at = ? WHERE id = ?").run(oldEnd, id);
     return created;
   }
 
   /** The key presented by a client, if it is known, not revoked and not expired at `now`. */
   authenticate(key: string, now: number): AuthenticationResult {
-    const row = this.#db.prepare("SELECT * FROM api_keys WHERE hash = ?").get(sha256(key)) as KeyRow | undefined;
+    const row = this.#sql("SELECT * FROM api_keys WHERE hash = ?").get(sha256(key)) as KeyRow | undefined;
     if (row === undefined) return { ok: false, reason: "unknown" };
     if (row.revoked_at !== null) return { ok: false, reason: "revoked" };
     if (row.expires_at !== null && row.expires_at <= now) return { ok: false, reason: "expired" };
@@ -159,9 +159,7 @@ export class ApiKeyStore {
 
   /** The HMAC secret of signed key `id`, decrypted. */
   secretOf(id: string): string | undefined {
-    const row = this.#db.prepare("SELECT secret FROM api_keys WHERE id = ?").get(id) as
-      | { secret: string | null }
-      | undefined;
+    const row = this.#sql("SELECT secret FROM api_keys WHERE id = ?").get(id) as { secret: string | null } | undefined;
     return row?.secret ? this.#decrypt(row.secret) : undefined;
   }
 

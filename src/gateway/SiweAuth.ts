@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { type Address, getAddress, type Hex, type PublicClient } from "viem";
 import { parseSiweMessage } from "viem/siwe";
+import { statementCache } from "./statementCache.ts";
 
 /** Why a sign-in was refused; each cause becomes its own problem `type` over HTTP. */
 export type SiweFailure =
@@ -48,6 +49,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  */
 export class SiweAuth {
   readonly #p: Required<Omit<SiweAuthParameters, "db" | "client">> & Pick<SiweAuthParameters, "db" | "client">;
+  readonly #sql: (sql: string) => StatementSync;
 
   constructor(parameters: SiweAuthParameters) {
     this.#p = { nonceTtlSeconds: 600, sessionTtlSeconds: 86_400, maxMessageAgeSeconds: 600, ...parameters };
@@ -55,15 +57,14 @@ export class SiweAuth {
       CREATE TABLE IF NOT EXISTS siwe_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, wallet TEXT NOT NULL, expires_at INTEGER NOT NULL);
     `);
+    this.#sql = statementCache(this.#p.db);
   }
 
   /** A fresh nonce (128 random bits, hexadecimal), valid once for `nonceTtlSeconds`. */
   issueNonce(now: number): string {
     const nonce = randomBytes(16).toString("hex");
-    this.#p.db.prepare("DELETE FROM siwe_nonces WHERE expires_at <= ?").run(now);
-    this.#p.db
-      .prepare("INSERT INTO siwe_nonces (nonce, expires_at) VALUES (?, ?)")
-      .run(nonce, now + this.#p.nonceTtlSeconds);
+    this.#sql("DELETE FROM siwe_nonces WHERE expires_at <= ?").run(now);
+    this.#sql("INSERT INTO siwe_nonces (nonce, expires_at) VALUES (?, ?)").run(nonce, now + this.#p.nonceTtlSeconds);
     return nonce;
   }
 
@@ -107,22 +108,22 @@ export class SiweAuth {
       .catch(() => false);
     if (!valid) throw new SiweError("bad-signature", `the signature is not ${fields.address}'s`);
     // The nonce is consumed only by a valid message, so a forged attempt cannot burn someone else's nonce.
-    const consumed = this.#p.db
-      .prepare("DELETE FROM siwe_nonces WHERE nonce = ? AND expires_at > ?")
-      .run(fields.nonce, now);
+    const consumed = this.#sql("DELETE FROM siwe_nonces WHERE nonce = ? AND expires_at > ?").run(fields.nonce, now);
     if (consumed.changes !== 1) throw new SiweError("bad-nonce", "unknown, used or expired nonce: ask for a new one");
     const session = randomBytes(32).toString("base64url");
     const sessionExpiresAt = now + this.#p.sessionTtlSeconds;
     const wallet = getAddress(fields.address);
-    this.#p.db
-      .prepare("INSERT INTO sessions (hash, wallet, expires_at) VALUES (?, ?, ?)")
-      .run(sha256(session), wallet, sessionExpiresAt);
+    this.#sql("INSERT INTO sessions (hash, wallet, expires_at) VALUES (?, ?, ?)").run(
+      sha256(session),
+      wallet,
+      sessionExpiresAt,
+    );
     return { wallet, session, expiresAt: sessionExpiresAt };
   }
 
   /** The wallet of a live session token, or undefined. */
   session(token: string, now: number): Address | undefined {
-    const row = this.#p.db.prepare("SELECT wallet, expires_at FROM sessions WHERE hash = ?").get(sha256(token)) as
+    const row = this.#sql("SELECT wallet, expires_at FROM sessions WHERE hash = ?").get(sha256(token)) as
       | { wallet: string; expires_at: number }
       | undefined;
     return row && row.expires_at > now ? (row.wallet as Address) : undefined;

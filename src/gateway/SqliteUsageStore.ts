@@ -1,5 +1,6 @@
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Plan } from "./plans.ts";
+import { statementCache } from "./statementCache.ts";
 
 /** The outcome of one metered request for a wallet. */
 export interface UsageDecision {
@@ -26,11 +27,13 @@ export function monthOf(now: number): { period: string; resetsAt: number } {
  */
 export class SqliteUsageStore {
   readonly #db: DatabaseSync;
+  readonly #sql: (sql: string) => StatementSync;
   #decisions = 0;
 
   /** @param source a database shared with the other gateway stores, or a file to open (default: in memory). */
   constructor(source: DatabaseSync | string = ":memory:") {
     this.#db = typeof source === "string" ? new DatabaseSync(source) : source;
+    this.#sql = statementCache(this.#db);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
       CREATE TABLE IF NOT EXISTS monthly_usage (wallet TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,
@@ -52,20 +55,15 @@ export class SqliteUsageStore {
       if (inMinute + 1 > plan.perMinute) refusedBy = "rate";
       else if (used + cost > plan.monthlyQuota) refusedBy = "quota";
       if (refusedBy === undefined) {
-        this.#db
-          .prepare(
-            "INSERT INTO monthly_usage (wallet, period, used) VALUES (?, ?, ?) ON CONFLICT (wallet, period) DO UPDATE SET used = used + excluded.used",
-          )
-          .run(wallet, period, cost);
-        this.#db
-          .prepare(
-            "INSERT INTO minute_usage (wallet, minute, used) VALUES (?, ?, 1) ON CONFLICT (wallet, minute) DO UPDATE SET used = used + 1",
-          )
-          .run(wallet, minute);
+        this.#sql(
+          "INSERT INTO monthly_usage (wallet, period, used) VALUES (?, ?, ?) ON CONFLICT (wallet, period) DO UPDATE SET used = used + excluded.used",
+        ).run(wallet, period, cost);
+        this.#sql(
+          "INSERT INTO minute_usage (wallet, minute, used) VALUES (?, ?, 1) ON CONFLICT (wallet, minute) DO UPDATE SET used = used + 1",
+        ).run(wallet, minute);
       }
       // Minute counters older than the previous minute are never read again: prune them now and then.
-      if (++this.#decisions % 1_000 === 0)
-        this.#db.prepare("DELETE FROM minute_usage WHERE minute < ?").run(minute - 1);
+      if (++this.#decisions % 1_000 === 0) this.#sql("DELETE FROM minute_usage WHERE minute < ?").run(minute - 1);
       this.#db.exec("COMMIT");
       const usedAfter = refusedBy === undefined ? used + cost : used;
       const minuteAfter = refusedBy === undefined ? inMinute + 1 : inMinute;
@@ -103,12 +101,12 @@ export class SqliteUsageStore {
 
   /** Credits used this month and requests made this minute by `wallet`. */
   #counts(wallet: string, period: string, minute: number): { used: number; inMinute: number } {
-    const month = this.#db
-      .prepare("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?")
-      .get(wallet, period) as { used: number } | undefined;
-    const recent = this.#db
-      .prepare("SELECT used FROM minute_usage WHERE wallet = ? AND minute = ?")
-      .get(wallet, minute) as { used: number } | undefined;
+    const month = this.#sql("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?").get(wallet, period) as
+      | { used: number }
+      | undefined;
+    const recent = this.#sql("SELECT used FROM minute_usage WHERE wallet = ? AND minute = ?").get(wallet, minute) as
+      | { used: number }
+      | undefined;
     return { used: month?.used ?? 0, inMinute: recent?.used ?? 0 };
   }
 

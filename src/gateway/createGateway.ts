@@ -7,8 +7,9 @@ import { ApiKeyStore } from "./ApiKeyStore.ts";
 import { type PlansConfig, routeFor } from "./plans.ts";
 import { type SiweAuth, SiweError } from "./SiweAuth.ts";
 import { SqliteUsageStore, type UsageDecision } from "./SqliteUsageStore.ts";
+import { statementCache } from "./statementCache.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
-import { verifySignedRequest } from "./verifySignedRequest.ts";
+import { createRequestNonceTable, verifySignedRequest } from "./verifySignedRequest.ts";
 
 /** The vendor's API discount by level (1–10), in percent. */
 export const API_DISCOUNT_BY_LEVEL = [0, 12, 13, 15, 18, 20, 23, 25, 28, 30, 35] as const;
@@ -61,6 +62,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const seconds = () => Math.floor(now() / 1000);
   const keys = new ApiKeyStore(options.db, options.masterKey);
   const usage = new SqliteUsageStore(options.db);
+  const sql = statementCache(options.db);
+  createRequestNonceTable(options.db);
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   await app.register(replyFrom, { base: options.upstream });
   // Signed requests are checked against the body's exact bytes, so keep them next to the parsed JSON.
@@ -107,7 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
       };
       const body = rawBodies.get(request) ?? "";
       const failure = verifySignedRequest(
-        options.db,
+        sql,
         keys.secretOf(result.key.id) as string,
         {
           method: request.method,

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 /** Why a signed request was refused. */
 export type SignatureFailure = "signature-missing" | "signature-stale" | "signature-replayed" | "signature-invalid";
@@ -45,12 +45,17 @@ export function signRequest(
     .digest("hex");
 }
 
+/** Creates the table of recently seen request nonces; once, when the gateway starts. */
+export function createRequestNonceTable(db: DatabaseSync): void {
+  db.exec("CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+}
+
 /**
  * Checks a signed key's request: timestamp within ±30 s, a nonce never seen in that window (kept in SQLite),
  * and the HMAC compared in constant time. Returns the failure, or undefined when the request is genuine.
  */
 export function verifySignedRequest(
-  db: DatabaseSync,
+  sql: (sql: string) => StatementSync,
   secret: string,
   request: SignedRequest,
   now: number,
@@ -64,10 +69,10 @@ export function verifySignedRequest(
   );
   const given = Buffer.from(/^[0-9a-f]{64}$/i.test(signature) ? signature : "", "hex");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "signature-invalid";
-  db.exec("CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-  db.prepare("DELETE FROM request_nonces WHERE expires_at <= ?").run(now);
-  const inserted = db
-    .prepare("INSERT OR IGNORE INTO request_nonces (nonce, expires_at) VALUES (?, ?)")
-    .run(nonce, now + 2 * SIGNATURE_WINDOW);
+  sql("DELETE FROM request_nonces WHERE expires_at <= ?").run(now);
+  const inserted = sql("INSERT OR IGNORE INTO request_nonces (nonce, expires_at) VALUES (?, ?)").run(
+    nonce,
+    now + 2 * SIGNATURE_WINDOW,
+  );
   return inserted.changes === 1 ? undefined : "signature-replayed";
 }
