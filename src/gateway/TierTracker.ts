@@ -42,9 +42,17 @@ export class TierTracker {
   #stale = false;
   /** RPC requests made so far (for metrics and tests). */
   rpcCalls = 0;
+  /** Standings answered from memory (`hit`) or after reading the wallet's lock (`miss`). */
+  readonly lookups = { hit: 0, miss: 0 };
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(parameters: TierTrackerParameters) {
     this.#parameters = parameters;
+  }
+
+  /** The Staking Score thresholds of levels 1–10 (undefined before `start()`). */
+  get thresholds(): readonly bigint[] | undefined {
+    return this.#thresholds;
   }
 
   /** Whether the last attempt to reach the chain failed. */
@@ -99,6 +107,25 @@ export class TierTracker {
     }
   }
 
+  /**
+   * Syncs every `intervalMs` until `stop()` (one sync at a time; a failed sync marks the state stale and the next
+   * one retries). Returns `stop`.
+   */
+  follow(intervalMs: number): () => void {
+    this.stop();
+    const tick = async () => {
+      await this.sync();
+      if (this.#timer !== undefined) this.#timer = setTimeout(tick, intervalMs).unref();
+    };
+    this.#timer = setTimeout(tick, intervalMs).unref();
+    return () => this.stop();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   /** Whether `address`'s lock is already known (a request for it will make no RPC call). */
   knows(address: Address): boolean {
     return this.#locks.has(getAddress(address));
@@ -106,13 +133,17 @@ export class TierTracker {
 
   /**
    * `address`'s standing at `now` (Unix seconds). Reads its lock once, the first time it is seen; after that, and
-   * whenever the chain is unreachable, it is computed from memory.
+   * whenever the chain is unreachable, it is computed from memory. While the last sync failed, a wallet never seen
+   * is served as level 0 (stale) without trying the chain, so an outage adds no latency to requests.
    */
   async standing(address: Address, now: bigint): Promise<WalletStanding> {
     const wallet = getAddress(address);
     let lock = this.#locks.get(wallet);
     let stale = this.#stale;
-    if (lock === undefined) {
+    if (lock !== undefined) this.lookups.hit++;
+    else if (this.#stale) lock = { amount: 0n, end: 0n, permanent: false };
+    else {
+      this.lookups.miss++;
       try {
         this.rpcCalls += 1;
         const [amount, end, permanent] = await this.#parameters.client.readContract({

@@ -12,8 +12,11 @@ export interface Plan {
 export interface PlansConfig {
   /** By tier: 0 Basic, 1 Advanced, 2 Premium, 3 VIP. */
   plans: [Plan, Plan, Plan, Plan];
-  /** Data routes: the longest matching prefix sets the minimum tier and the cost in credits. */
-  routes: { prefix: string; minTier: number; cost: number }[];
+  /**
+   * Data routes: the longest matching prefix sets the minimum tier, the cost in credits and, optionally, the scope a
+   * key must carry (a key created without scopes may call every route).
+   */
+  routes: { prefix: string; minTier: number; cost: number; scope?: string }[];
 }
 
 /**
@@ -52,6 +55,7 @@ export const PlansSchema = z
               .min(0)
               .max(TIER_NAMES.length - 1),
             cost: z.number().int().positive(),
+            scope: z.string().min(1).max(32).optional(),
           })
           .strict(),
       )

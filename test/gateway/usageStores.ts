@@ -1,0 +1,126 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { DEFAULT_PLANS } from "../../src/gateway/plans.ts";
+import { RedisUsageStore } from "../../src/gateway/RedisUsageStore.ts";
+import { SqliteUsageStore } from "../../src/gateway/SqliteUsageStore.ts";
+import type { UsageStore } from "../../src/gateway/usageStore.ts";
+import { REDIS_URL } from "./helpers/redis.ts";
+
+const [basic, advanced] = DEFAULT_PLANS.plans;
+const JAN_31_LATE = Date.UTC(2027, 0, 31, 23, 59, 30);
+const wallet = () => `0x${randomBytes(20).toString("hex")}`;
+
+/** Two instances of one store kind sharing their data (one SQLite file / one Redis), as two gateways would. */
+const kinds: [string, () => Promise<[UsageStore, UsageStore]>][] = [
+  [
+    "SQLite (one file, two connections)",
+    async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), "usage-")), "usage.sqlite");
+      return [new SqliteUsageStore(file), new SqliteUsageStore(file)];
+    },
+  ],
+  [
+    "Redis (two clients)",
+    async () => {
+      const prefix = `test:${randomBytes(6).toString("hex")}:`;
+      const stores: [RedisUsageStore, RedisUsageStore] = [
+        new RedisUsageStore(REDIS_URL, prefix),
+        new RedisUsageStore(REDIS_URL, prefix),
+      ];
+      await Promise.all(stores.map((store) => store.connect()));
+      return stores;
+    },
+  ],
+];
+
+for (const [kind, open] of kinds) {
+  describe(`gateway usage store: ${kind}`, () => {
+    let a: UsageStore;
+    let b: UsageStore;
+    beforeEach(async () => {
+      [a, b] = await open();
+    });
+    afterEach(async () => {
+      await a.close();
+      await b.close();
+    });
+
+    it("lets exactly 50 of 1,000 concurrent requests from two instances through a quota of 50", async () => {
+      const payer = wallet();
+      const plan = { name: "Basic", monthlyQuota: 50, perMinute: 1_000_000 };
+      const now = Date.UTC(2027, 5, 15);
+      const decisions = await Promise.all(
+        Array.from({ length: 1_000 }, async (_, i) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          return (i % 2 ? a : b).decide(payer, `key${i % 3}`, plan, 1, now);
+        }),
+      );
+      expect(decisions.filter((d) => d.allowed)).to.have.length(50);
+      const refused = decisions.filter((d) => !d.allowed);
+      expect(refused.every((d) => d.refusedBy === "quota" && d.quota.remaining === 0)).to.equal(true);
+      // Staking more moves the wallet to Advanced at once; the month's 50 calls still count.
+      const upgraded = await a.decide(payer, "key0", advanced, 1, now);
+      expect(upgraded.allowed).to.equal(true);
+      expect(upgraded.quota).to.deep.include({ limit: 10_000, used: 51, remaining: 9_949 });
+      expect((await b.peek(payer, advanced, now)).quota.used).to.equal(51);
+    });
+
+    it("refuses on the minute's rate first, counts calendar months in UTC, and reports exact reset times", async () => {
+      const payer = wallet();
+      for (let i = 0; i < 10; i++) expect((await a.decide(payer, "k", basic, 1, JAN_31_LATE)).allowed).to.equal(true);
+      const limited = await b.decide(payer, "k", basic, 1, JAN_31_LATE);
+      expect(limited).to.deep.include({ allowed: false, refusedBy: "rate" });
+      expect(limited.rate).to.deep.equal({
+        limit: 10,
+        remaining: 0,
+        resetsAt: Math.floor(JAN_31_LATE / 60_000 + 1) * 60,
+      });
+      expect(limited.quota).to.deep.equal({
+        limit: 50,
+        used: 10,
+        remaining: 40,
+        resetsAt: Date.UTC(2027, 1, 1) / 1000,
+      });
+      // The next minute is February: a new month and a new minute.
+      const february = await a.decide(payer, "k", basic, 1, JAN_31_LATE + 60_000);
+      expect(february.allowed).to.equal(true);
+      expect(february.quota.used).to.equal(1);
+      // A route costing more than what is left is refused by the quota, and charges nothing.
+      const costly = await a.decide(payer, "k", basic, 50, JAN_31_LATE + 60_000);
+      expect(costly).to.deep.include({ allowed: false, refusedBy: "quota" });
+      expect((await b.peek(payer, basic, JAN_31_LATE + 60_000)).quota.used).to.equal(1);
+    });
+
+    it("keeps per-key daily counts of requests, credits and refusals", async () => {
+      const payer = wallet();
+      const plan = { name: "Small", monthlyQuota: 5, perMinute: 100 };
+      const day1 = Date.UTC(2027, 2, 31, 23, 0);
+      const day2 = Date.UTC(2027, 3, 1, 1, 0);
+      await a.decide(payer, "laptop", plan, 2, day1);
+      await b.decide(payer, "server", plan, 1, day1);
+      // April is a new month: 2 + 2 credits fit in 5, a third call (6 > 5) is refused.
+      await a.decide(payer, "laptop", plan, 2, day2);
+      await a.decide(payer, "laptop", plan, 2, day2);
+      await a.decide(payer, "laptop", plan, 2, day2);
+      const days = await b.keyDays(["laptop", "server", "unused"], "2027-03-01", "2027-04-30");
+      expect(days).to.deep.equal([
+        { keyId: "laptop", day: "2027-03-31", requests: 1, credits: 2, refused: 0 },
+        { keyId: "laptop", day: "2027-04-01", requests: 2, credits: 4, refused: 1 },
+        { keyId: "server", day: "2027-03-31", requests: 1, credits: 1, refused: 0 },
+      ]);
+      expect(await a.keyDays(["laptop"], "2027-04-02", "2027-04-30")).to.deep.equal([]);
+    });
+
+    it("accepts a signed request's nonce once, in every instance, until it expires", async () => {
+      const nonce = randomBytes(16).toString("hex");
+      const now = Math.floor(Date.now() / 1000);
+      expect(await a.claimNonce(nonce, now + 60, now)).to.equal(true);
+      expect(await b.claimNonce(nonce, now + 60, now)).to.equal(false);
+      expect(await a.claimNonce(randomBytes(16).toString("hex"), now + 60, now)).to.equal(true);
+      expect(await a.ping()).to.equal(true);
+    });
+  });
+}
