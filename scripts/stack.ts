@@ -1,21 +1,29 @@
 /**
  * `npm start`: the local stack. Starts a Hardhat node (JSON-RPC on 127.0.0.1), deploys the whole suite with the
- * Ignition modules, gives demo wallets locks at Staking Score levels 0, 2, 5, 8 and 10, prints them with the RPC
- * URL and the addresses, and keeps running until Ctrl-C, then stops everything it started.
+ * Ignition modules, gives demo wallets locks at Staking Score levels 0, 2, 5, 8 and 10, shares a demo epoch of
+ * revenue, starts the example data API and the access gateway in front of it (SQLite), creates a demo API key per
+ * wallet by signing in with it, prints everything with `curl` examples, and keeps running until Ctrl-C, then stops
+ * everything it started.
  *
- * Environment: TMAI_RPC_PORT (default 8545).
+ * Environment: TMAI_RPC_PORT (default 8545), TMAI_GATEWAY_PORT (8787), TMAI_EXAMPLE_API_PORT (8788).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
 import { toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { deploymentFile, loadDeployment } from "../src/chain/deployments.ts";
 import { runDemoEpoch } from "../src/demo/demoEpoch.ts";
+import { createKeyBySigningIn } from "../src/demo/demoKeys.ts";
 import { seedDemoWallets } from "../src/demo/seedDemoWallets.ts";
 import { waitForRpc } from "../src/demo/waitForRpc.ts";
 import { formatTable } from "../src/format/formatTable.ts";
 import { formatDate, formatTokens } from "../src/format/formatTokens.ts";
+import { gatewayConfigFrom } from "../src/gateway/config.ts";
+import { createExampleDataApi } from "../src/gateway/exampleDataApi.ts";
+import { createGatewayLogger } from "../src/gateway/logger.ts";
+import { startGateway } from "../src/gateway/startGateway.ts";
 
 const CHAIN_ID = 31337;
 /** The Hardhat node's accounts come from this public test mnemonic; never use it on a real network. */
@@ -23,6 +31,8 @@ const TEST_MNEMONIC = "test test test test test test test test test test test ju
 const testKey = (index: number) =>
   toHex(mnemonicToAccount(TEST_MNEMONIC, { addressIndex: index }).getHdKey().privateKey as Uint8Array);
 const port = Number(process.env.TMAI_RPC_PORT ?? 8545);
+const gatewayPort = Number(process.env.TMAI_GATEWAY_PORT ?? 8787);
+const exampleApiPort = Number(process.env.TMAI_EXAMPLE_API_PORT ?? 8788);
 const rpcUrl = `http://127.0.0.1:${port}`;
 const root = new URL("../", import.meta.url);
 const hardhatCli = fileURLToPath(new URL("node_modules/hardhat/dist/src/cli.js", root));
@@ -154,6 +164,55 @@ Claim as the level-2 wallet (Hardhat test account 2):
   TMAI_PRIVATE_KEY=${testKey(2)} npx tmai claim --report ${epoch.file}
 (add --relock to put it into that wallet's veTMAI lock instead)`);
 
+console.log("\nStarting the example data API and the access gateway (SQLite)…");
+const exampleApi = await createExampleDataApi();
+const exampleApiUrl = await exampleApi
+  .listen({ host: "127.0.0.1", port: exampleApiPort })
+  .catch((error: Error) =>
+    fail(`the example data API cannot listen on ${exampleApiPort} (${error.message}): set TMAI_EXAMPLE_API_PORT`),
+  );
+const gatewayDb = fileURLToPath(new URL("cache/gateway.sqlite", root));
+for (const suffix of ["", "-wal", "-shm"]) rmSync(`${gatewayDb}${suffix}`, { force: true });
+const gatewayLog = fileURLToPath(new URL("cache/gateway.log", root));
+const gateway = await startGateway(
+  gatewayConfigFrom({
+    TMAI_GATEWAY_PORT: String(gatewayPort),
+    TMAI_RPC_URL: rpcUrl,
+    TMAI_UPSTREAM: exampleApiUrl,
+    TMAI_GATEWAY_DB: gatewayDb,
+    TMAI_MASTER_KEY: randomBytes(32).toString("base64"),
+    TMAI_PLANS: fileURLToPath(new URL("config/plans.example.json", root)),
+    TMAI_SYNC_INTERVAL_MS: "1000",
+  }),
+  createGatewayLogger({ destination: createWriteStream(gatewayLog) }),
+).catch((error: Error) =>
+  fail(`the gateway did not start (${error.message}): is port ${gatewayPort} free? (TMAI_GATEWAY_PORT)`),
+);
+const demoKeys: ((typeof wallets)[number] & { key: string })[] = [];
+for (const [i, wallet] of wallets.entries()) {
+  const { key } = await createKeyBySigningIn(gateway.url, testKey(i + 1), CHAIN_ID, "demo");
+  demoKeys.push({ ...wallet, key });
+}
+console.log(
+  formatTable([
+    ["wallet", "tier", "demo API key (Hardhat test account; shown once)"],
+    ...demoKeys.map((k) => [k.label, k.tier, k.key]),
+  ]),
+);
+const keyOf = (level: number) => demoKeys.find((k) => k.level === level)?.key as string;
+console.log(`
+Try the gateway (plans: config/plans.example.json; log: ${gatewayLog}):
+  # a wallet's tier, quota and API discount
+  curl -s ${gateway.url}/v1/me -H "x-api-key: ${keyOf(5)}"
+  # 403: /whales needs VIP; the level-2 wallet is Advanced (the answer says how much more veTMAI it needs)
+  curl -s ${gateway.url}/v1/data/whales -H "x-api-key: ${keyOf(2)}"
+  # 429: Basic allows 10 requests a minute — the 11th is refused with Retry-After
+  for i in $(seq 11); do curl -s -o /dev/null -w "%{http_code} " ${gateway.url}/v1/data/prices/TMAI -H "x-api-key: ${keyOf(0)}"; done; echo
+`);
+process.once("exit", () => {
+  exampleApi.server.close();
+});
+
 console.log(`
 RPC URL        ${rpcUrl}  (chain id ${CHAIN_ID}; the node's accounts are Hardhat's well-known test accounts)
 TMAI (test)    ${addresses.token}
@@ -162,6 +221,7 @@ StakingScore   ${addresses.stakingScore}
 TMAIGovernor   ${addresses.governor}
 Timelock       ${addresses.timelock}
 Revenue        ${addresses.revenueDistributor}
+Gateway        ${gateway.url}  (in front of the EXAMPLE data API at ${exampleApiUrl})
 Addresses: ${deploymentFile(CHAIN_ID).pathname}
 
 Local stack ready. Press Ctrl-C to stop.`);

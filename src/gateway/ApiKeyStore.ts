@@ -25,6 +25,7 @@ export interface CreatedApiKey extends ApiKeyInfo {
 
 export interface CreateKeyParameters {
   name: string;
+  /** The route scopes the key may call (see the plans file); none (the default) means every route. */
   scopes?: string[];
   expiresAt?: number;
   signed?: boolean;
@@ -82,7 +83,7 @@ export class ApiKeyStore {
       wallet: wallet.toLowerCase(),
       name: parameters.name,
       prefix: key.slice(0, 13),
-      scopes: JSON.stringify(parameters.scopes ?? ["data"]),
+      scopes: JSON.stringify(parameters.scopes ?? []),
       signed: secret ? 1 : 0,
       created_at: now,
       expires_at: parameters.expiresAt ?? null,

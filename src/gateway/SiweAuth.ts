@@ -17,11 +17,11 @@ export type SiweFailure =
 
 export class SiweError extends Error {
   override name = "SiweError";
-  constructor(
-    readonly failure: SiweFailure,
-    message: string,
-  ) {
+  readonly failure: SiweFailure;
+
+  constructor(failure: SiweFailure, message: string) {
     super(message);
+    this.failure = failure;
   }
 }
 

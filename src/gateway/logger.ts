@@ -1,0 +1,50 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+
+/** Anything shaped like an API key (`tmai_…`), wherever it shows up in a logged string. */
+const KEY_PATTERN = /tmai_[A-Za-z0-9_-]+/g;
+
+/** Fields that must never be written, wherever they appear in a log object. */
+export const REDACTED_PATHS = [
+  "req.headers.authorization",
+  'req.headers["x-api-key"]',
+  'req.headers["x-tmai-signature"]',
+  "key",
+  "secret",
+  "session",
+  "*.key",
+  "*.secret",
+  "*.session",
+  "*.authorization",
+  '*["x-api-key"]',
+];
+
+interface LoggedRequest {
+  id: string;
+  method: string;
+  url: string;
+  ip?: string;
+}
+
+/**
+ * The gateway's pino logger: JSON lines; requests logged as method, URL (any `tmai_…` in it masked) and client IP —
+ * never headers or bodies; key, secret, session and authorization fields redacted wherever they appear.
+ */
+export function createGatewayLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? "info",
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      serializers: {
+        req: (request: LoggedRequest) => ({
+          id: request.id,
+          method: request.method,
+          url: request.url.replace(KEY_PATTERN, "tmai_[redacted]"),
+          ip: request.ip,
+        }),
+        res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    options.destination ?? pino.destination(1),
+  );
+}
