@@ -8,9 +8,9 @@
  * Environment: TMAI_RPC_PORT (default 8545), TMAI_GATEWAY_PORT (8787), TMAI_EXAMPLE_API_PORT (8788).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
 import { toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { deploymentFile, loadDeployment } from "../src/chain/deployments.ts";

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { type Address, formatUnits, getAddress, isHex } from "viem";
 import { parseSiweMessage } from "viem/siwe";
 import { TIER_NAMES } from "../chain/stakingLevel.ts";
-import { ApiKeyStore, type ApiKeyInfo } from "./ApiKeyStore.ts";
+import { type ApiKeyInfo, ApiKeyStore } from "./ApiKeyStore.ts";
 import { AuditLog } from "./AuditLog.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { type PlansConfig, routeFor } from "./plans.ts";
@@ -148,7 +148,10 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   function sessionWallet(request: FastifyRequest): Address | undefined {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
     if (bearer === undefined || bearer.startsWith("tmai_")) return undefined;
-    return options.siwe.session(bearer, seconds());
+    const wallet = options.siwe.session(bearer, seconds());
+    if (wallet === undefined)
+      audit.record({ at: seconds(), event: "auth.failed", wallet: null, keyId: null, detail: "session-invalid" });
+    return wallet;
   }
 
   /**

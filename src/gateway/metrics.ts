@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { TierTracker } from "./TierTracker.ts";
 
 /** The gateway's Prometheus metrics, in a registry of its own (several gateways may share a process). */
