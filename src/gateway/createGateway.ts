@@ -78,6 +78,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 64 * 1024,
+    // Refuse what does not match a schema (an unknown field, a number for a string) instead of bending it to fit.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
   await app.register(replyFrom, { base: options.upstream, undici: { connections: 128, pipelining: 1 } });
 
@@ -90,9 +92,13 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const facts = new WeakMap<FastifyRequest, RequestFacts>();
   const factsOf = (request: FastifyRequest) => {
     let known = facts.get(request);
-    if (known === undefined) facts.set(request, (known = {}));
+    if (known === undefined) {
+      known = {};
+      facts.set(request, known);
+    }
     return known;
   };
+
 
   /** Sends an RFC 9457 problem document (and labels the request's outcome with its type). */
   function problem(reply: FastifyReply, status: number, type: string, title: string, detail: string, extra = {}) {

@@ -210,7 +210,7 @@ describe("gateway operations over HTTP (outages, tiers over time, usage, metrics
       const audit = new AuditLog(h.db).list();
       const events = audit.map((entry) => `${entry.event}:${entry.detail.split(" ")[0]}`);
       expect(events).to.include.members([
-        "key.created:tmai_" + plain.body.key.slice(5, 13),
+        `key.created:tmai_${plain.body.key.slice(5, 13)}`,
         "key.rotated:replaced",
         "key.revoked:",
         "auth.failed:key-unknown",

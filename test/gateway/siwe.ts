@@ -1,9 +1,10 @@
 import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
 import { network } from "hardhat";
-import type { PublicClient } from "viem";
+import { type Address, encodeFunctionData, getAddress, keccak256, type PublicClient, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
+import { serializeErc6492Signature } from "viem/utils";
 import { SiweAuth, SiweError } from "../../src/gateway/SiweAuth.ts";
 
 describe("gateway sign-in with Ethereum (EIP-4361)", () => {
@@ -68,5 +69,56 @@ describe("gateway sign-in with Ethereum (EIP-4361)", () => {
     // The forged attempt did not burn the nonce: the real owner can still use it.
     expect((await auth.verify(s.message, s.signature, now)).wallet).to.equal(wallet.address);
     await refused(auth.verify("hello", s.signature, now), "invalid-message");
+  });
+
+  it("accepts smart-wallet signatures: a deployed ERC-1271 wallet and a not-yet-deployed ERC-6492 one", async () => {
+    const { viem } = await network.create();
+    const client = (await viem.getPublicClient()) as unknown as PublicClient;
+    const chainId = await client.getChainId();
+    const auth = new SiweAuth({
+      db: new DatabaseSync(":memory:"),
+      client,
+      domain: "api.tmai.test",
+      origin: "https://api.tmai.test",
+      chainId,
+    });
+    const owner = privateKeyToAccount(generatePrivateKey());
+    const now = Math.floor(Date.now() / 1000);
+    const messageFor = (address: Address) =>
+      createSiweMessage({
+        address,
+        domain: "api.tmai.test",
+        uri: "https://api.tmai.test/v1/auth",
+        version: "1",
+        chainId,
+        nonce: auth.issueNonce(now),
+        issuedAt: new Date(now * 1000),
+      });
+
+    // ERC-1271: the wallet contract says whether its owner signed.
+    const deployed = await viem.deployContract("SmartWallet", [owner.address]);
+    let message = messageFor(deployed.address);
+    const session = await auth.verify(message, await owner.signMessage({ message }), now);
+    expect(session.wallet).to.equal(getAddress(deployed.address));
+    const stranger = privateKeyToAccount(generatePrivateKey());
+    message = messageFor(deployed.address);
+    const forged = await auth.verify(message, await stranger.signMessage({ message }), now).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((forged as SiweError).failure).to.equal("bad-signature");
+
+    // ERC-6492: the wallet does not exist yet; the signature carries its factory call.
+    const factory = await viem.deployContract("SmartWalletFactory");
+    const salt = keccak256(toHex("first"));
+    const counterfactual = await factory.read.predict([owner.address, salt]);
+    expect(await client.getCode({ address: counterfactual })).to.equal(undefined);
+    message = messageFor(counterfactual);
+    const signature = serializeErc6492Signature({
+      address: factory.address,
+      data: encodeFunctionData({ abi: factory.abi, functionName: "deploy", args: [owner.address, salt] }),
+      signature: await owner.signMessage({ message }),
+    });
+    expect((await auth.verify(message, signature, now)).wallet).to.equal(getAddress(counterfactual));
   });
 });
