@@ -99,7 +99,6 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     return known;
   };
 
-
   /** Sends an RFC 9457 problem document (and labels the request's outcome with its type). */
   function problem(reply: FastifyReply, status: number, type: string, title: string, detail: string, extra = {}) {
     factsOf(reply.request).outcome = type;
