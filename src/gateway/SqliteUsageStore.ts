@@ -1,13 +1,49 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Plan } from "./plans.ts";
 import { statementCache } from "./statementCache.ts";
-import { dayOf, type KeyDay, monthOf, type Usage, type UsageDecision, type UsageStore, usageOf } from "./usageStore.ts";
+import {
+  dayOf,
+  type KeyDay,
+  monthOf,
+  type Usage,
+  type UsageDecision,
+  type UsageStore,
+  UsageStoreUnavailableError,
+  usageOf,
+} from "./usageStore.ts";
+
+/** A decision's charge, waiting for the next group commit. */
+interface PendingWrite {
+  wallet: string;
+  period: string;
+  keyId: string;
+  day: string;
+  /** Credits charged (0 when refused). */
+  credits: number;
+  refused: boolean;
+  decision: UsageDecision;
+  resolve: (decision: UsageDecision) => void;
+  reject: (error: Error) => void;
+}
+
+/** How many wallets' counters stay in memory before the least recent are dropped (and re-read when needed). */
+const MAX_WALLETS_IN_MEMORY = 100_000;
+
+export class SqliteFileInUseError extends Error {
+  override name = "SqliteFileInUseError";
+}
 
 /**
- * Usage in SQLite (one file, durable; the embedded default): credits per wallet per calendar month (UTC), requests
- * per wallet per minute, per-key daily counts and signed-request nonces. Each decision is one transaction, and
- * node:sqlite is synchronous, so concurrent requests in this process are decided one after another: a quota is
- * never overshot. A tier change applies at once, and the month's usage carries over (usage belongs to the wallet).
+ * Usage in SQLite (one file, durable; the embedded default) for ONE gateway process: credits per wallet per
+ * calendar month (UTC), per-key daily counts and signed-request nonces in the database; requests per minute in
+ * memory. The store takes SQLite's exclusive lock on the file, so a second gateway on the same file is refused at
+ * startup (several instances share usage through Redis instead).
+ *
+ * Decisions are made in memory, one after another (Node runs them on one thread), so a quota is never overshot;
+ * the month's counter is read from the file the first time a wallet is seen. Charges are written by group commit:
+ * every decision made in one turn of the event loop is written in one transaction, and each answer is given only
+ * once its charge is committed. A tier change applies at once, and the month's usage carries over (usage belongs
+ * to the wallet).
  */
 export class SqliteUsageStore implements UsageStore {
   readonly kind = "sqlite";
@@ -15,7 +51,11 @@ export class SqliteUsageStore implements UsageStore {
   readonly #sql: (sql: string) => StatementSync;
   /** Whether this store opened the database (and so closes it). */
   readonly #owned: boolean;
-  #decisions = 0;
+  /** Each wallet's credits in the month it last used (committed or pending). */
+  readonly #months = new Map<string, { period: string; used: number }>();
+  /** Each wallet's requests in the minute it last used. */
+  readonly #minutes = new Map<string, { minute: number; used: number }>();
+  #writes: PendingWrite[] = [];
 
   /** @param source a database shared with the other gateway stores, or a file to open (default: in memory). */
   constructor(source: DatabaseSync | string = ":memory:") {
@@ -23,60 +63,107 @@ export class SqliteUsageStore implements UsageStore {
     this.#db = typeof source === "string" ? new DatabaseSync(source) : source;
     this.#sql = statementCache(this.#db);
     // WAL with synchronous=NORMAL: a commit survives a crash of the process; only a power cut may lose the last ones.
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS monthly_usage (wallet TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,
-        PRIMARY KEY (wallet, period));
-      CREATE TABLE IF NOT EXISTS minute_usage (wallet TEXT NOT NULL, minute INTEGER NOT NULL, used INTEGER NOT NULL,
-        PRIMARY KEY (wallet, minute));
-      CREATE TABLE IF NOT EXISTS key_daily_usage (key_id TEXT NOT NULL, day TEXT NOT NULL,
-        requests INTEGER NOT NULL DEFAULT 0, credits INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (key_id, day));
-      CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-    `);
-  }
-
-  async decide(wallet: string, keyId: string, plan: Plan, cost: number, now: number): Promise<UsageDecision> {
-    return this.decideNow(wallet, keyId, plan, cost, now);
-  }
-
-  /** `decide`, synchronously: the whole decision is one transaction with nothing else in between. */
-  decideNow(wallet: string, keyId: string, plan: Plan, cost: number, now: number): UsageDecision {
-    const { period } = monthOf(now);
-    const minute = Math.floor(now / 60_000);
-    this.#db.exec("BEGIN IMMEDIATE");
+    // The exclusive lock is taken by the first write below and kept until the database is closed.
     try {
-      const { used, inMinute } = this.#counts(wallet, period, minute);
-      let refusedBy: UsageDecision["refusedBy"];
-      if (inMinute + 1 > plan.perMinute) refusedBy = "rate";
-      else if (used + cost > plan.monthlyQuota) refusedBy = "quota";
-      const allowed = refusedBy === undefined;
-      if (allowed) {
-        this.#sql(
-          "INSERT INTO monthly_usage (wallet, period, used) VALUES (?, ?, ?) ON CONFLICT (wallet, period) DO UPDATE SET used = used + excluded.used",
-        ).run(wallet, period, cost);
-        this.#sql(
-          "INSERT INTO minute_usage (wallet, minute, used) VALUES (?, ?, 1) ON CONFLICT (wallet, minute) DO UPDATE SET used = used + 1",
-        ).run(wallet, minute);
-      }
-      this.#sql(
-        "INSERT INTO key_daily_usage (key_id, day, requests, credits, refused) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, day) DO UPDATE SET requests = requests + excluded.requests, credits = credits + excluded.credits, refused = refused + excluded.refused",
-      ).run(keyId, dayOf(now), allowed ? 1 : 0, allowed ? cost : 0, allowed ? 0 : 1);
-      // Minute counters older than the previous minute are never read again: prune them now and then.
-      if (++this.#decisions % 1_000 === 0) this.#sql("DELETE FROM minute_usage WHERE minute < ?").run(minute - 1);
-      this.#db.exec("COMMIT");
-      const usage = usageOf(plan, allowed ? used + cost : used, allowed ? inMinute + 1 : inMinute, now);
-      return { allowed, ...(refusedBy === undefined ? {} : { refusedBy }), ...usage };
+      this.#db.exec(`
+        PRAGMA locking_mode = EXCLUSIVE;
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        PRAGMA busy_timeout = 200;
+        BEGIN IMMEDIATE;
+        CREATE TABLE IF NOT EXISTS monthly_usage (wallet TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,
+          PRIMARY KEY (wallet, period));
+        CREATE TABLE IF NOT EXISTS key_daily_usage (key_id TEXT NOT NULL, day TEXT NOT NULL,
+          requests INTEGER NOT NULL DEFAULT 0, credits INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (key_id, day));
+        CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+        COMMIT;
+      `);
     } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
+      if (!/locked|busy/i.test((error as Error).message)) throw error;
+      throw new SqliteFileInUseError(
+        "another gateway already uses this database file; run one gateway per SQLite file, or share usage between instances through Redis (TMAI_REDIS_URL)",
+      );
     }
   }
 
+  /**
+   * Decides in memory at once; the promise resolves once the charge is committed with the others of this turn of
+   * the event loop (one transaction for all of them).
+   */
+  decide(wallet: string, keyId: string, plan: Plan, cost: number, now: number): Promise<UsageDecision> {
+    const { period } = monthOf(now);
+    const minute = Math.floor(now / 60_000);
+    const used = this.#monthUsed(wallet, period);
+    const inMinute = this.#minuteUsed(wallet, now);
+    let refusedBy: UsageDecision["refusedBy"];
+    if (inMinute + 1 > plan.perMinute) refusedBy = "rate";
+    else if (used + cost > plan.monthlyQuota) refusedBy = "quota";
+    const allowed = refusedBy === undefined;
+    if (allowed) {
+      this.#remember(this.#months, wallet, { period, used: used + cost });
+      this.#remember(this.#minutes, wallet, { minute, used: inMinute + 1 });
+    }
+    const usage = usageOf(plan, allowed ? used + cost : used, allowed ? inMinute + 1 : inMinute, now);
+    const decision: UsageDecision = { allowed, ...(refusedBy === undefined ? {} : { refusedBy }), ...usage };
+    return new Promise((resolve, reject) => {
+      this.#writes.push({
+        wallet,
+        period,
+        keyId,
+        day: dayOf(now),
+        credits: allowed ? cost : 0,
+        refused: !allowed,
+        decision,
+        resolve,
+        reject,
+      });
+      if (this.#writes.length === 1) setImmediate(() => this.#commit());
+    });
+  }
+
+  /** Sets `map[key]`, keeping the map to the most recently used wallets. */
+  #remember<T>(map: Map<string, T>, key: string, value: T): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > MAX_WALLETS_IN_MEMORY) map.delete(map.keys().next().value as string);
+  }
+
+  /** Writes the pending charges in one transaction, then answers their requests. */
+  #commit(): void {
+    const writes = this.#writes;
+    this.#writes = [];
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const write of writes) {
+          if (write.credits > 0) {
+            this.#sql(
+              "INSERT INTO monthly_usage (wallet, period, used) VALUES (?, ?, ?) ON CONFLICT (wallet, period) DO UPDATE SET used = used + excluded.used",
+            ).run(write.wallet, write.period, write.credits);
+          }
+          this.#sql(
+            "INSERT INTO key_daily_usage (key_id, day, requests, credits, refused) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, day) DO UPDATE SET requests = requests + excluded.requests, credits = credits + excluded.credits, refused = refused + excluded.refused",
+          ).run(write.keyId, write.day, write.refused ? 0 : 1, write.credits, write.refused ? 1 : 0);
+        }
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      // Nothing of this group is on file: forget the counters (they are re-read) and refuse the requests.
+      this.#months.clear();
+      this.#minutes.clear();
+      const unavailable = new UsageStoreUnavailableError(`SQLite could not record usage: ${(error as Error).message}`);
+      for (const write of writes) write.reject(unavailable);
+      return;
+    }
+    for (const write of writes) write.resolve(write.decision);
+  }
+
   async peek(wallet: string, plan: Plan, now: number): Promise<Usage> {
-    const { used, inMinute } = this.#counts(wallet, monthOf(now).period, Math.floor(now / 60_000));
-    return usageOf(plan, used, inMinute, now);
+    return usageOf(plan, this.#monthUsed(wallet, monthOf(now).period), this.#minuteUsed(wallet, now), now);
   }
 
   async keyDays(keyIds: readonly string[], fromDay: string, toDay: string): Promise<KeyDay[]> {
@@ -102,18 +189,27 @@ export class SqliteUsageStore implements UsageStore {
     return this.#db.isOpen;
   }
 
-  /** Credits used this month and requests made this minute by `wallet`. */
-  #counts(wallet: string, period: string, minute: number): { used: number; inMinute: number } {
-    const month = this.#sql("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?").get(wallet, period) as
+  /** Credits `wallet` used in `period`: from memory, read from the database the first time (plus what is pending). */
+  #monthUsed(wallet: string, period: string): number {
+    const known = this.#months.get(wallet);
+    if (known?.period === period) return known.used;
+    const row = this.#sql("SELECT used FROM monthly_usage WHERE wallet = ? AND period = ?").get(wallet, period) as
       | { used: number }
       | undefined;
-    const recent = this.#sql("SELECT used FROM minute_usage WHERE wallet = ? AND minute = ?").get(wallet, minute) as
-      | { used: number }
-      | undefined;
-    return { used: month?.used ?? 0, inMinute: recent?.used ?? 0 };
+    let used = row?.used ?? 0;
+    for (const write of this.#writes) if (write.wallet === wallet && write.period === period) used += write.credits;
+    this.#months.set(wallet, { period, used });
+    return used;
+  }
+
+  /** Requests `wallet` made in the minute of `now` (ms). */
+  #minuteUsed(wallet: string, now: number): number {
+    const known = this.#minutes.get(wallet);
+    return known?.minute === Math.floor(now / 60_000) ? known.used : 0;
   }
 
   async close(): Promise<void> {
+    if (this.#writes.length > 0) this.#commit();
     if (this.#owned && this.#db.isOpen) this.#db.close();
   }
 }

@@ -3,6 +3,11 @@ import pino, { type DestinationStream, type Logger } from "pino";
 /** Anything shaped like an API key (`tmai_…`), wherever it shows up in a logged string. */
 const KEY_PATTERN = /tmai_[A-Za-z0-9_-]+/g;
 
+/** `text` with every `tmai_…` key-shaped word masked (e.g. a key a client put in a query string). */
+export function maskKeys(text: string): string {
+  return text.includes("tmai_") ? text.replace(KEY_PATTERN, "tmai_[redacted]") : text;
+}
+
 /** Fields that must never be written, wherever they appear in a log object. */
 export const REDACTED_PATHS = [
   "req.headers.authorization",
@@ -26,8 +31,8 @@ interface LoggedRequest {
 }
 
 /**
- * The gateway's pino logger: JSON lines; requests logged as method, URL (any `tmai_…` in it masked) and client IP —
- * never headers or bodies; key, secret, session and authorization fields redacted wherever they appear.
+ * The gateway's pino logger: JSON lines; requests logged as method, URL (any `tmai_…` in it masked), status and
+ * time — never headers or bodies; key, secret, session and authorization fields redacted if they are ever logged.
  */
 export function createGatewayLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
@@ -38,7 +43,7 @@ export function createGatewayLogger(options: { level?: string; destination?: Des
         req: (request: LoggedRequest) => ({
           id: request.id,
           method: request.method,
-          url: request.url.replace(KEY_PATTERN, "tmai_[redacted]"),
+          url: maskKeys(request.url),
           ip: request.ip,
         }),
         res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),

@@ -5,7 +5,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { DEFAULT_PLANS } from "../../src/gateway/plans.ts";
 import { RedisUsageStore } from "../../src/gateway/RedisUsageStore.ts";
-import { SqliteUsageStore } from "../../src/gateway/SqliteUsageStore.ts";
+import { SqliteFileInUseError, SqliteUsageStore } from "../../src/gateway/SqliteUsageStore.ts";
 import type { UsageStore } from "../../src/gateway/usageStore.ts";
 import { REDIS_URL } from "./helpers/redis.ts";
 
@@ -13,30 +13,49 @@ const [basic, advanced] = DEFAULT_PLANS.plans;
 const JAN_31_LATE = Date.UTC(2027, 0, 31, 23, 59, 30);
 const wallet = () => `0x${randomBytes(20).toString("hex")}`;
 
-/** Two instances of one store kind sharing their data (one SQLite file / one Redis), as two gateways would. */
-const kinds: [string, () => Promise<[UsageStore, UsageStore]>][] = [
+/**
+ * Two gateways' view of one store kind: for Redis, two clients (as two gateway instances); for SQLite, the one store
+ * of the one gateway process that owns the file (a second one is refused, see below). `reopen` is a new instance
+ * after the first is closed, as after a restart.
+ */
+interface Kind {
+  open: () => Promise<[UsageStore, UsageStore]>;
+  reopen: (closed: UsageStore) => Promise<UsageStore>;
+}
+const files = new WeakMap<UsageStore, string>();
+const prefixes = new WeakMap<UsageStore, string>();
+const redisStore = async (prefix: string) => {
+  const store = new RedisUsageStore(REDIS_URL, prefix);
+  await store.connect();
+  prefixes.set(store, prefix);
+  return store;
+};
+const kinds: [string, Kind][] = [
   [
-    "SQLite (one file, two connections)",
-    async () => {
-      const file = path.join(mkdtempSync(path.join(tmpdir(), "usage-")), "usage.sqlite");
-      return [new SqliteUsageStore(file), new SqliteUsageStore(file)];
+    "SQLite (one gateway process per file)",
+    {
+      open: async () => {
+        const file = path.join(mkdtempSync(path.join(tmpdir(), "usage-")), "usage.sqlite");
+        const store = new SqliteUsageStore(file);
+        files.set(store, file);
+        return [store, store];
+      },
+      reopen: async (closed) => new SqliteUsageStore(files.get(closed) as string),
     },
   ],
   [
     "Redis (two clients)",
-    async () => {
-      const prefix = `test:${randomBytes(6).toString("hex")}:`;
-      const stores: [RedisUsageStore, RedisUsageStore] = [
-        new RedisUsageStore(REDIS_URL, prefix),
-        new RedisUsageStore(REDIS_URL, prefix),
-      ];
-      await Promise.all(stores.map((store) => store.connect()));
-      return stores;
+    {
+      open: async () => {
+        const prefix = `test:${randomBytes(6).toString("hex")}:`;
+        return [await redisStore(prefix), await redisStore(prefix)];
+      },
+      reopen: async (closed) => redisStore(prefixes.get(closed) as string),
     },
   ],
 ];
 
-for (const [kind, open] of kinds) {
+for (const [kind, { open, reopen }] of kinds) {
   describe(`gateway usage store: ${kind}`, () => {
     let a: UsageStore;
     let b: UsageStore;
@@ -48,7 +67,7 @@ for (const [kind, open] of kinds) {
       await b.close();
     });
 
-    it("lets exactly 50 of 1,000 concurrent requests from two instances through a quota of 50", async () => {
+    it("lets exactly 50 of 1,000 concurrent requests through a quota of 50", async () => {
       const payer = wallet();
       const plan = { name: "Basic", monthlyQuota: 50, perMinute: 1_000_000 };
       const now = Date.UTC(2027, 5, 15);
@@ -114,6 +133,24 @@ for (const [kind, open] of kinds) {
       expect(await a.keyDays(["laptop"], "2027-04-02", "2027-04-30")).to.deep.equal([]);
     });
 
+    it("keeps every answered charge across a restart", async () => {
+      const payer = wallet();
+      const now = Date.UTC(2027, 5, 15);
+      const answered = await Promise.all(Array.from({ length: 20 }, () => a.decide(payer, "k", advanced, 3, now)));
+      expect(answered.every((d) => d.allowed)).to.equal(true);
+      await a.close();
+      await b.close();
+      const after = await reopen(a);
+      try {
+        expect((await after.peek(payer, advanced, now)).quota.used).to.equal(60);
+        expect(await after.keyDays(["k"], "2027-06-15", "2027-06-15")).to.deep.equal([
+          { keyId: "k", day: "2027-06-15", requests: 20, credits: 60, refused: 0 },
+        ]);
+      } finally {
+        await after.close();
+      }
+    });
+
     it("accepts a signed request's nonce once, in every instance, until it expires", async () => {
       const nonce = randomBytes(16).toString("hex");
       const now = Math.floor(Date.now() / 1000);
@@ -124,3 +161,20 @@ for (const [kind, open] of kinds) {
     });
   });
 }
+
+describe("gateway usage store: SQLite file ownership", () => {
+  it("refuses a second gateway on the same file, saying to use Redis for several instances", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "usage-")), "usage.sqlite");
+    const first = new SqliteUsageStore(file);
+    try {
+      expect(() => new SqliteUsageStore(file))
+        .to.throw(SqliteFileInUseError)
+        .with.property("message")
+        .that.includes("TMAI_REDIS_URL");
+    } finally {
+      await first.close();
+    }
+    // Once the first is closed, the file can be opened again.
+    await new SqliteUsageStore(file).close();
+  });
+});
