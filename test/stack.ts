@@ -16,6 +16,7 @@ describe("npm start (the local stack)", function () {
 
   it("starts a node, deploys the suite, seeds levels 0/2/5/8/10, answers queries, and stops on Ctrl-C", async () => {
     const stack = await startLocalStack(20_000 + (process.pid % 10_000));
+    expect(stack.output()).to.include(`Gateway        ${stack.gatewayUrl}`);
     try {
       expect(stack.output()).to.include(`RPC URL        ${stack.rpcUrl}`);
       const addresses = loadDeployment(31337);
@@ -41,6 +42,29 @@ describe("npm start (the local stack)", function () {
       });
       expect(root).to.equal(report.root);
       expect(report.accounts).to.have.length(5);
+
+      // The gateway and its demo keys: what the printed curl commands show.
+      const keys = Object.fromEntries(
+        [...stack.output().matchAll(/^level (\d+)\s+\w+\s+(tmai_\S+)$/gm)].map((m) => [Number(m[1]), m[2] as string]),
+      );
+      expect(Object.keys(keys).map(Number)).to.deep.equal([0, 2, 5, 8, 10]);
+      const gateway = stack.gatewayUrl;
+      expect(stack.output()).to.include(`curl -s ${gateway}/v1/me -H "x-api-key: ${keys[5]}"`);
+      const me = await fetch(`${gateway}/v1/me`, { headers: { "x-api-key": keys[5] as string } });
+      expect(await me.json()).to.deep.include({ level: 5, tier: "Premium", apiDiscountPercent: 20 });
+      const whales = await fetch(`${gateway}/v1/data/whales`, { headers: { "x-api-key": keys[2] as string } });
+      expect(whales.status).to.equal(403);
+      expect(await whales.json()).to.deep.include({ requiredTier: "VIP", currentTier: "Advanced" });
+      const vip = await fetch(`${gateway}/v1/data/whales`, { headers: { "x-api-key": keys[8] as string } });
+      expect(vip.status).to.equal(200);
+      expect(((await vip.json()) as { example: boolean }).example).to.equal(true);
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const response = await fetch(`${gateway}/v1/data/prices/TMAI`, { headers: { "x-api-key": keys[0] as string } });
+        statuses.push(response.status);
+        await response.arrayBuffer();
+      }
+      expect(statuses).to.deep.equal([...Array(10).fill(200), 429]);
     } finally {
       expect(await stack.stop()).to.equal(0);
     }

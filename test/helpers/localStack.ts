@@ -4,6 +4,8 @@ import { waitForRpc } from "../../src/demo/waitForRpc.ts";
 
 export interface LocalStack {
   rpcUrl: string;
+  /** The access gateway, on the RPC port + 1 (the example data API on + 2). */
+  gatewayUrl: string;
   /** Everything the stack printed so far. */
   output: () => string;
   /** Sends Ctrl-C and resolves with the exit code. */
@@ -24,7 +26,12 @@ export async function startLocalStack(port: number): Promise<LocalStack> {
     process.execPath,
     [fileURLToPath(new URL("../../scripts/stack.ts", import.meta.url))],
     {
-      env: { ...process.env, TMAI_RPC_PORT: String(port) },
+      env: {
+        ...process.env,
+        TMAI_RPC_PORT: String(port),
+        TMAI_GATEWAY_PORT: String(port + 1),
+        TMAI_EXAMPLE_API_PORT: String(port + 2),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -46,6 +53,7 @@ export async function startLocalStack(port: number): Promise<LocalStack> {
   }
   return {
     rpcUrl,
+    gatewayUrl: `http://127.0.0.1:${port + 1}`,
     output: () => text,
     stop: () => {
       child.kill("SIGINT");
