@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 
 /// @title SmartWallet — test double of a contract wallet (ERC-1271) owned by one key
 /// @notice Used to check that the gateway's Sign-In with Ethereum accepts smart-wallet signatures.
@@ -18,22 +17,5 @@ contract SmartWallet is IERC1271 {
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         (address signer, ECDSA.RecoverError failure, ) = ECDSA.tryRecoverCalldata(hash, signature);
         return failure == ECDSA.RecoverError.NoError && signer == owner ? this.isValidSignature.selector : bytes4(0);
-    }
-}
-
-/// @title SmartWalletFactory — deploys SmartWallets at CREATE2 addresses known before deployment (ERC-6492 tests)
-contract SmartWalletFactory {
-    /// @notice Deploys the wallet of `owner` (`salt` picks one of several).
-    function deploy(address owner, bytes32 salt) external returns (address) {
-        return Create2.deploy(0, salt, _bytecode(owner));
-    }
-
-    /// @notice The address `deploy(owner, salt)` deploys to.
-    function predict(address owner, bytes32 salt) external view returns (address) {
-        return Create2.computeAddress(salt, keccak256(_bytecode(owner)));
-    }
-
-    function _bytecode(address owner) private pure returns (bytes memory) {
-        return abi.encodePacked(type(SmartWallet).creationCode, abi.encode(owner));
     }
 }
