@@ -253,7 +253,7 @@ const setups: Setup[] = [
 ];
 const best = new Map<string, Measured>();
 const rpcPerRequest = new Map<string, { requestPath: number; total: number }>();
-for (const setup of setups) await load(setup.url, setup.headers, 2); // warm-up: pools, JIT, the wallet's lock
+for (const setup of setups) await load(setup.url, setup.headers, 5); // warm-up: pools, JIT (the first seconds cost 1.8×), the lock
 // Rounds interleave the setups, so a slow spell of this (shared, virtual) machine hits them all alike.
 for (let round = 1; round <= ROUNDS; round++) {
   for (const setup of setups) {

@@ -10,7 +10,7 @@ import Fastify from "fastify";
 import pino from "pino";
 import { gatewayConfigFrom } from "../src/gateway/config.ts";
 import { createExampleDataApi } from "../src/gateway/exampleDataApi.ts";
-import { createGatewayLogger } from "../src/gateway/logger.ts";
+import { createGatewayLogger, LOG_DESTINATION } from "../src/gateway/logger.ts";
 import { startGateway } from "../src/gateway/startGateway.ts";
 
 const kind = process.argv[2];
@@ -31,7 +31,7 @@ if (kind === "upstream") {
   // Logs are written as in production (JSON lines at the configured level), to /dev/null.
   const logger = createGatewayLogger({
     level: config.TMAI_LOG_LEVEL,
-    destination: pino.destination({ dest: "/dev/null", sync: false }),
+    destination: pino.destination({ ...LOG_DESTINATION, dest: "/dev/null" }),
   });
   url = (await startGateway(config, logger)).url;
 } else {
