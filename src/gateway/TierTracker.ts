@@ -37,6 +37,7 @@ const thresholdsUpdated = getAbiItem({ abi: stakingScoreAbi, name: "ThresholdsUp
 export class TierTracker {
   readonly #parameters: TierTrackerParameters;
   readonly #locks = new Map<Address, Lock>();
+  readonly #reading = new Map<Address, Promise<Lock | undefined>>();
   #thresholds: readonly bigint[] | undefined;
   #syncedTo: bigint | undefined;
   #stale = false;
@@ -91,9 +92,10 @@ export class TierTracker {
         for (const log of locks) {
           const { account, amount, end, permanent } = log.args;
           if (account === undefined || amount === undefined || end === undefined || permanent === undefined) continue;
-          // Only wallets already known are kept; others are read on first sight, which sees this change too.
+          // Only wallets known or being read are kept; others are read on first sight, which sees this change too.
           const address = getAddress(account);
-          if (this.#locks.has(address)) this.#locks.set(address, { amount, end, permanent });
+          if (this.#locks.has(address) || this.#reading.has(address))
+            this.#locks.set(address, { amount, end, permanent });
         }
         const newest = thresholds.at(-1)?.args.thresholds;
         if (newest !== undefined) this.#thresholds = newest;
@@ -126,6 +128,38 @@ export class TierTracker {
     this.#timer = undefined;
   }
 
+  /**
+   * Reads `wallet`'s lock the first time it is seen — once, however many requests for it arrive meanwhile (and
+   * with a batching client, in one multicall with the other wallets seen at the same moment). Undefined when the
+   * chain cannot be read.
+   */
+  #firstRead(wallet: Address): Promise<Lock | undefined> {
+    let reading = this.#reading.get(wallet);
+    if (reading === undefined) {
+      this.rpcCalls += 1;
+      reading = this.#parameters.client
+        .readContract({
+          address: this.#parameters.votingEscrow,
+          abi: votingEscrowAbi,
+          functionName: "locked",
+          args: [wallet],
+        })
+        .then(
+          ([amount, end, permanent]) => {
+            // An event applied while the read was in flight wins: if it is older than what the read saw, the newer
+            // event is in the next sync's range, which applies it (syncs apply every event in block order).
+            const lock = this.#locks.get(wallet) ?? { amount, end, permanent };
+            this.#locks.set(wallet, lock);
+            return lock;
+          },
+          () => undefined,
+        )
+        .finally(() => this.#reading.delete(wallet));
+      this.#reading.set(wallet, reading);
+    }
+    return reading;
+  }
+
   /** Whether `address`'s lock is already known (a request for it will make no RPC call). */
   knows(address: Address): boolean {
     return this.#locks.has(getAddress(address));
@@ -144,20 +178,9 @@ export class TierTracker {
     else if (this.#stale) lock = { amount: 0n, end: 0n, permanent: false };
     else {
       this.lookups.miss++;
-      try {
-        this.rpcCalls += 1;
-        const [amount, end, permanent] = await this.#parameters.client.readContract({
-          address: this.#parameters.votingEscrow,
-          abi: votingEscrowAbi,
-          functionName: "locked",
-          args: [wallet],
-        });
-        lock = { amount, end, permanent };
-        this.#locks.set(wallet, lock);
-      } catch {
-        lock = { amount: 0n, end: 0n, permanent: false };
-        stale = true;
-      }
+      const read = await this.#firstRead(wallet);
+      lock = read ?? { amount: 0n, end: 0n, permanent: false };
+      if (read === undefined) stale = true;
     }
     const thresholds = this.#thresholds;
     if (thresholds === undefined) throw new Error("call start() before asking for standings");

@@ -25,7 +25,11 @@ export interface RunningGateway {
  * answer at startup is logged, not fatal: the client keeps reconnecting and the outage policy applies meanwhile.
  */
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
-  const client = createPublicClient({ transport: http(config.TMAI_RPC_URL, { timeout: 5_000, retryCount: 1 }) });
+  // Wallets first seen together have their locks read in one multicall; deployless, so no Multicall3 is needed.
+  const client = createPublicClient({
+    transport: http(config.TMAI_RPC_URL, { timeout: 5_000, retryCount: 1 }),
+    batch: { multicall: { deployless: true } },
+  });
   const chainId = await client.getChainId();
   const recorded = config.TMAI_VOTING_ESCROW && config.TMAI_STAKING_SCORE ? undefined : loadDeployment(chainId);
   const votingEscrow = getAddress((config.TMAI_VOTING_ESCROW ?? recorded?.votingEscrow) as Address);

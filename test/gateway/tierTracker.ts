@@ -80,4 +80,35 @@ describe("gateway TierTracker (tiers from locks and thresholds, kept fresh by ev
     expect(withdrawn.stale).to.equal(false);
     expect(tracker.knows(bob.account.address)).to.equal(false);
   });
+
+  it("reads the locks of wallets first seen together in one multicall (deployless: no Multicall3 needed)", async () => {
+    let ethCalls = 0;
+    const { connection, tmai, ve, tracker } = await deployGatewayChain(({ provider }) => {
+      const request: EIP1193RequestFn = async (args) => {
+        if (args.method === "eth_call") ethCalls++;
+        return provider.request(args as never) as never;
+      };
+      return createPublicClient({
+        chain: hardhat,
+        transport: custom({ request }),
+        batch: { multicall: { deployless: true } },
+      }) as PublicClient;
+    });
+    const { viem, networkHelpers } = connection;
+    const wallets = (await viem.getWalletClients()).slice(1, 5);
+    const tokens = [0n, 20_000n, 100_000n, 300_000n];
+    for (const [i, wallet] of wallets.entries()) {
+      const amount = (tokens[i] as bigint) * E18;
+      if (amount === 0n) continue;
+      await tmai.write.mint([wallet.account.address, amount]);
+      await tmai.write.approve([ve.address, amount], { account: wallet.account });
+      const end = BigInt(await networkHelpers.time.latest()) + 52n * WEEK;
+      await ve.write.createLock([amount, end], { account: wallet.account });
+    }
+    const now = BigInt(await networkHelpers.time.latest());
+    ethCalls = 0;
+    const standings = await Promise.all(wallets.map((wallet) => tracker.standing(wallet.account.address, now)));
+    expect(ethCalls).to.equal(1, "four first sights, one eth_call");
+    expect(standings.map((standing) => standing.level)).to.deep.equal([0, 1, 2, 4]);
+  });
 });
