@@ -13,10 +13,17 @@ try {
   logger.info({ url: gateway.url, store: gateway.store?.kind ?? "sqlite" }, "gateway listening");
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
-      logger.info("stopping");
+      logger.info(`${signal}: stopping`);
       gateway.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        () => {
+          logger.info("stopped");
+          // The log is written in 4 KiB blocks: write what is left before leaving.
+          logger.flush(() => process.exit(0));
+        },
+        (error: Error) => {
+          logger.error({ err: error }, "stopping failed");
+          logger.flush(() => process.exit(1));
+        },
       );
     });
   }
