@@ -83,6 +83,33 @@ describe("gateway operations over HTTP (outages, tiers over time, usage, metrics
     }
   });
 
+  it("moves a wallet up a tier when it tops up its lock, from the synced event, with no RPC call on the request path", async () => {
+    const h = await startGatewayHarness();
+    try {
+      const wallet = privateKeyToAccount(generatePrivateKey());
+      await lockFor(h, wallet, 100_000n, 52n); // ≈ 199,000 veTMAI: level 2, Advanced
+      await h.tracker.sync();
+      h.clock.ms = Number(await h.connection.networkHelpers.time.latest()) * 1000;
+      const { key } = await h.newKey({ name: "k" }, wallet);
+      const headers = { "x-api-key": key };
+      const before = await h.call("GET", "/v1/data/research/reports", { headers });
+      expect(before.status).to.equal(403);
+      expect(before.body).to.deep.include({ requiredTier: "Premium", currentTier: "Advanced" });
+      await h.tmai.write.mint([wallet.address, 200_000n * E18]);
+      await h.tmai.write.approve([h.ve.address, 200_000n * E18], { account: wallet });
+      await h.ve.write.increaseAmount([200_000n * E18], { account: wallet });
+      await h.tracker.sync();
+      const calls = h.tracker.rpcCalls;
+      const after = await h.call("GET", "/v1/data/research/reports", { headers });
+      expect(after.status).to.equal(200);
+      expect(after.body.caller.tier).to.equal("Premium");
+      expect((await h.call("GET", "/v1/me", { headers })).body).to.deep.include({ level: 4, tier: "Premium" });
+      expect(h.tracker.rpcCalls).to.equal(calls);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("applies the Redis outage policy — paid routes fail closed, free routes are served unmetered — and recovers", async () => {
     const redis = await PrivateRedis.start();
     const store = new RedisUsageStore(redis.url);
