@@ -76,6 +76,9 @@ function rateLimitHeaders(reply: FastifyReply, usage: Usage, nowSeconds: number)
 export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
   const seconds = () => Math.floor(now() / 1000);
+  // Several gateways (sharing usage through Redis) may share this file on one host: WAL lets them read while one
+  // writes, and a writer waits for another instead of failing.
+  options.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;");
   const keys = new ApiKeyStore(options.db, options.masterKey);
   const store = options.store ?? new SqliteUsageStore(options.db);
   const outage = options.storeOutage ?? { paidRoutes: "closed", freeRoutes: "open" };

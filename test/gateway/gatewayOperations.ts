@@ -1,12 +1,23 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createSiweMessage } from "viem/siwe";
 import { DEFAULT_THRESHOLDS } from "../../src/chain/stakingLevel.ts";
 import { veBalanceAt, WEEK } from "../../src/chain/veBalance.ts";
 import { AuditLog } from "../../src/gateway/AuditLog.ts";
+import { createGateway } from "../../src/gateway/createGateway.ts";
+import { createExampleDataApi } from "../../src/gateway/exampleDataApi.ts";
 import { RedisUsageStore } from "../../src/gateway/RedisUsageStore.ts";
+import { SiweAuth } from "../../src/gateway/SiweAuth.ts";
+import { TierTracker } from "../../src/gateway/TierTracker.ts";
 import { signRequest } from "../../src/gateway/verifySignedRequest.ts";
-import { type GatewayHarness, startGatewayHarness } from "./helpers/gatewayHarness.ts";
-import { PrivateRedis } from "./helpers/redis.ts";
+import { deployGatewayChain } from "./helpers/gatewayFixture.ts";
+import { type GatewayHarness, startGatewayHarness, TEST_PLANS } from "./helpers/gatewayHarness.ts";
+import { PrivateRedis, REDIS_URL } from "./helpers/redis.ts";
 
 const E18 = 10n ** 18n;
 
@@ -156,6 +167,93 @@ describe("gateway operations over HTTP (outages, tiers over time, usage, metrics
       await h.close();
       await store.close();
       await redis.stop();
+    }
+  });
+
+  it("runs as two instances sharing one SQLite file and one Redis: sign-in, keys, revocation and counters are shared", async () => {
+    const chain = await deployGatewayChain();
+    const upstream = await createExampleDataApi();
+    const upstreamUrl = await upstream.listen({ host: "127.0.0.1", port: 0 });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "gateways-")), "gateway.sqlite");
+    const prefix = `test:${randomBytes(6).toString("hex")}:`;
+    const masterKey = randomBytes(32);
+    const instances = await Promise.all(
+      [0, 1].map(async () => {
+        const db = new DatabaseSync(file);
+        const store = new RedisUsageStore(REDIS_URL, prefix);
+        await store.connect();
+        const tracker = new TierTracker({
+          client: chain.client,
+          votingEscrow: chain.ve.address,
+          stakingScore: chain.score.address,
+        });
+        await tracker.start();
+        const app = await createGateway({
+          db,
+          tracker,
+          siwe: new SiweAuth({
+            db,
+            client: chain.client,
+            domain: "127.0.0.1",
+            origin: "http://127.0.0.1",
+            chainId: chain.chainId,
+          }),
+          masterKey,
+          plans: TEST_PLANS,
+          upstream: upstreamUrl,
+          store,
+        });
+        return { app, db, store, base: await app.listen({ host: "127.0.0.1", port: 0 }) };
+      }),
+    );
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const json = async (response: Response) => ({
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, string>,
+    });
+    try {
+      const wallet = privateKeyToAccount(generatePrivateKey());
+      const { nonce } = (await json(await fetch(`${a.base}/v1/auth/nonce`))).body;
+      const message = createSiweMessage({
+        address: wallet.address,
+        domain: "127.0.0.1",
+        uri: "http://127.0.0.1/v1/auth",
+        version: "1",
+        chainId: chain.chainId,
+        nonce: nonce as string,
+        issuedAt: new Date(),
+      });
+      const signedIn = await json(
+        await fetch(`${b.base}/v1/auth/verify`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ message, signature: await wallet.signMessage({ message }) }),
+        }),
+      );
+      expect(signedIn.status).to.equal(200, "a nonce from one instance signs in at the other");
+      const session = { authorization: `Bearer ${signedIn.body.session}`, "content-type": "application/json" };
+      const created = await json(
+        await fetch(`${a.base}/v1/keys`, { method: "POST", headers: session, body: '{"name":"k"}' }),
+      );
+      expect(created.status).to.equal(201, "a session from one instance works at the other");
+      const headers = { "x-api-key": created.body.key as string };
+      const first = await json(await fetch(`${b.base}/v1/data/prices/TMAI`, { headers }));
+      const second = await json(await fetch(`${a.base}/v1/data/prices/TMAI`, { headers }));
+      expect([first.status, second.status]).to.deep.equal([200, 200]);
+      expect(first.headers.get("ratelimit")).to.match(/"minute";r=9;/);
+      expect(second.headers.get("ratelimit")).to.match(/"minute";r=8;/, "one wallet, one counter across instances");
+      const revoked = await fetch(`${b.base}/v1/keys/${created.body.id}`, { method: "DELETE", headers: session });
+      expect(revoked.status).to.equal(204);
+      const refused = await json(await fetch(`${a.base}/v1/data/prices/TMAI`, { headers }));
+      expect(refused.body.type).to.match(/key-revoked$/);
+    } finally {
+      for (const instance of instances) {
+        await instance.app.close();
+        await instance.store.close();
+        instance.db.close();
+      }
+      await upstream.close();
     }
   });
 
