@@ -39,8 +39,6 @@ redis.call('EXPIRE', KEYS[3], 34560000)
 return {refused == 0 and 1 or 0, refused, used, inMinute}
 `;
 
-export { UsageStoreUnavailableError };
-
 /**
  * Usage shared by several gateway instances through Redis (node-redis): one Lua call per decision. While Redis is
  * unreachable every call fails at once with `UsageStoreUnavailableError` (no offline queue, no hanging request) and
@@ -126,7 +124,8 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async keyDays(keyIds: readonly string[], fromDay: string, toDay: string): Promise<KeyDay[]> {
-    const wanted = keyIds.flatMap((keyId) => daysBetween(fromDay, toDay).map((day) => ({ keyId, day })));
+    const days = daysBetween(fromDay, toDay);
+    const wanted = keyIds.flatMap((keyId) => days.map((day) => ({ keyId, day })));
     // node-redis pipelines the commands issued in one tick: one round trip for the whole range.
     const hashes = await Promise.all(
       wanted.map(({ keyId, day }) => this.#command(["HGETALL", this.#dayKey(keyId, day)], "usage read")),

@@ -20,7 +20,7 @@ import { type SiweAuth, SiweError } from "./SiweAuth.ts";
 import { SqliteUsageStore } from "./SqliteUsageStore.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
 import { dayOf, type Usage, type UsageDecision, type UsageStore, UsageStoreUnavailableError } from "./usageStore.ts";
-import { SIGNATURE_WINDOW, verifySignedRequest } from "./verifySignedRequest.ts";
+import { SIGNATURE_WINDOW, type SignatureFailure, verifySignedRequest } from "./verifySignedRequest.ts";
 
 /** The vendor's API discount by level (1–10), in percent. */
 export const API_DISCOUNT_BY_LEVEL = [0, 12, 13, 15, 18, 20, 23, 25, 28, 30, 35] as const;
@@ -215,7 +215,11 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
         nonce: one("x-tmai-nonce"),
         signature: one("x-tmai-signature"),
       };
-      let failure: string | undefined = verifySignedRequest(keys.secretOf(result.key.id) as string, signed, seconds());
+      let failure: SignatureFailure | undefined = verifySignedRequest(
+        keys.secretOf(result.key.id) as string,
+        signed,
+        seconds(),
+      );
       if (
         failure === undefined &&
         !(await store.claimNonce(signed.nonce as string, seconds() + 2 * SIGNATURE_WINDOW, seconds()))

@@ -46,5 +46,3 @@ export function createGatewayMetrics(tracker: TierTracker) {
   });
   return { registry, requests, latency, storeErrors };
 }
-
-export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -9,6 +9,7 @@ import { createGateway } from "../../src/gateway/createGateway.ts";
 import { DEFAULT_PLANS } from "../../src/gateway/plans.ts";
 import { SiweAuth } from "../../src/gateway/SiweAuth.ts";
 import { deployGatewayChain } from "./helpers/gatewayFixture.ts";
+import { type CallResult, jsonCaller } from "./helpers/gatewayHarness.ts";
 
 const E18 = 10n ** 18n;
 
@@ -40,21 +41,7 @@ describe("gateway over HTTP (real servers, in-process chain, SQLite)", () => {
       now: () => clock,
     });
     const base = await gateway.listen({ host: "127.0.0.1", port: 0 });
-    const call = async (
-      method: string,
-      path: string,
-      init: { headers?: Record<string, string>; body?: unknown } = {},
-    ) => {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
-        ...(init.body === undefined
-          ? {}
-          : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-    };
+    const call = jsonCaller(base);
 
     try {
       // Sign in with a fresh wallet.
@@ -110,7 +97,7 @@ describe("gateway over HTTP (real servers, in-process chain, SQLite)", () => {
       expect(premium.body).to.deep.include({ requiredTier: "Premium", currentTier: "Basic" });
 
       // The minute's rate (10 for Basic) runs out first: 429 with Retry-After.
-      let limited: Awaited<ReturnType<typeof call>> | undefined;
+      let limited: CallResult | undefined;
       for (let i = 0; i < 10 && !limited; i++) {
         const r = await call("GET", "/v1/data/prices", { headers: { "x-api-key": key } });
         if (r.status === 429) limited = r;
@@ -119,7 +106,7 @@ describe("gateway over HTTP (real servers, in-process chain, SQLite)", () => {
       expect(Number(limited?.headers.get("retry-after"))).to.be.within(1, 60);
 
       // Then the month's quota: 50 calls in all.
-      let exhausted: Awaited<ReturnType<typeof call>> | undefined;
+      let exhausted: CallResult | undefined;
       for (let minute = 1; minute <= 6 && !exhausted; minute++) {
         clock += 60_000;
         for (let i = 0; i < 10 && !exhausted; i++) {

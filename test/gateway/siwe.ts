@@ -7,18 +7,24 @@ import { createSiweMessage } from "viem/siwe";
 import { serializeErc6492Signature } from "viem/utils";
 import { SiweAuth, SiweError } from "../../src/gateway/SiweAuth.ts";
 
+/** A sign-in service for `api.tmai.test` on a fresh in-process chain. */
+async function siweOnChain() {
+  const { viem } = await network.create();
+  const client = (await viem.getPublicClient()) as unknown as PublicClient;
+  const chainId = await client.getChainId();
+  const auth = new SiweAuth({
+    db: new DatabaseSync(":memory:"),
+    client,
+    domain: "api.tmai.test",
+    origin: "https://api.tmai.test",
+    chainId,
+  });
+  return { viem, client, chainId, auth };
+}
+
 describe("gateway sign-in with Ethereum (EIP-4361)", () => {
   it("signs in once per nonce and refuses wrong domain, uri, chain, expired or forged messages with a cause", async () => {
-    const { viem } = await network.create();
-    const client = (await viem.getPublicClient()) as unknown as PublicClient;
-    const chainId = await client.getChainId();
-    const auth = new SiweAuth({
-      db: new DatabaseSync(":memory:"),
-      client,
-      domain: "api.tmai.test",
-      origin: "https://api.tmai.test",
-      chainId,
-    });
+    const { chainId, auth } = await siweOnChain();
     const wallet = privateKeyToAccount(generatePrivateKey());
     const now = Math.floor(Date.now() / 1000);
     const sign = async (overrides: Partial<Parameters<typeof createSiweMessage>[0]> = {}) => {
@@ -72,16 +78,7 @@ describe("gateway sign-in with Ethereum (EIP-4361)", () => {
   });
 
   it("accepts smart-wallet signatures: a deployed ERC-1271 wallet and a not-yet-deployed ERC-6492 one", async () => {
-    const { viem } = await network.create();
-    const client = (await viem.getPublicClient()) as unknown as PublicClient;
-    const chainId = await client.getChainId();
-    const auth = new SiweAuth({
-      db: new DatabaseSync(":memory:"),
-      client,
-      domain: "api.tmai.test",
-      origin: "https://api.tmai.test",
-      chainId,
-    });
+    const { viem, client, chainId, auth } = await siweOnChain();
     const owner = privateKeyToAccount(generatePrivateKey());
     const now = Math.floor(Date.now() / 1000);
     const messageFor = (address: Address) =>

@@ -31,6 +31,31 @@ export interface CallResult {
   text: string;
 }
 
+/** `call(method, path, {headers, body})` against `base`: a JSON body is sent as JSON, the answer parsed if it is JSON. */
+export function jsonCaller(base: string) {
+  return async (
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: unknown } = {},
+  ): Promise<CallResult> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
+      ...(init.body === undefined
+        ? {}
+        : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }),
+    });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, body, text };
+  };
+}
+
 /**
  * A gateway over real HTTP in front of the example data API, on an in-process chain whose RPC can be switched off,
  * with its pino output captured in `logs()` and a clock the test moves (`clock.ms`).
@@ -77,27 +102,7 @@ export async function startGatewayHarness(overrides: Partial<GatewayOptions> = {
   });
   const base = await gateway.listen({ host: "127.0.0.1", port: 0 });
 
-  async function call(
-    method: string,
-    path: string,
-    init: { headers?: Record<string, string>; body?: unknown } = {},
-  ): Promise<CallResult> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
-      ...(init.body === undefined
-        ? {}
-        : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }),
-    });
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, headers: response.headers, body, text };
-  }
+  const call = jsonCaller(base);
 
   /** Signs in as `account` (a fresh EOA by default) and returns the session header. */
   async function signIn(account: LocalAccount = privateKeyToAccount(generatePrivateKey())) {
