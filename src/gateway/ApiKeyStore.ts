@@ -50,6 +50,16 @@ interface KeyRow {
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/** The wallet already holds as many live keys as allowed. */
+export class KeyLimitError extends Error {
+  override name = "KeyLimitError";
+}
+
+export interface ApiKeyStoreOptions {
+  /** Keys neither revoked nor expired a wallet may hold at once (default 100); a rotation counts its new key. */
+  maxLivePerWallet?: number;
+}
+
 /**
  * API keys per wallet in SQLite. A key is `tmai_` + 192 random bits (base64url); only its SHA-256 and a short
  * display prefix are stored. Several active keys per wallet; revocation is immediate; rotation issues a key with
@@ -59,12 +69,14 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 export class ApiKeyStore {
   readonly #sql: (sql: string) => StatementSync;
   readonly #masterKey: Buffer;
+  readonly #maxLive: number;
 
   /** @param masterKey 32 bytes (e.g. from the environment, base64), used to encrypt signed keys' secrets. */
-  constructor(db: DatabaseSync, masterKey: Buffer) {
+  constructor(db: DatabaseSync, masterKey: Buffer, options: ApiKeyStoreOptions = {}) {
     if (masterKey.length !== 32) throw new RangeError("the master key must be 32 bytes (AES-256)");
     this.#sql = statementCache(db);
     this.#masterKey = masterKey;
+    this.#maxLive = options.maxLivePerWallet ?? 100;
     db.exec(`
       CREATE TABLE IF NOT EXISTS api_keys (
         id TEXT PRIMARY KEY, wallet TEXT NOT NULL, name TEXT NOT NULL, prefix TEXT NOT NULL,
@@ -74,7 +86,24 @@ export class ApiKeyStore {
     `);
   }
 
+  /** A new key for `wallet`; throws `KeyLimitError` when the wallet already holds `maxLivePerWallet` live keys. */
   create(wallet: string, parameters: CreateKeyParameters, now: number): CreatedApiKey {
+    this.#checkLimit(wallet, now, 0);
+    return this.#insert(wallet, parameters, now);
+  }
+
+  /** Refuses a new key when the wallet's live keys, less `replacing` (a key being rotated out), reach the limit. */
+  #checkLimit(wallet: string, now: number, replacing: number) {
+    const { live } = this.#sql(
+      "SELECT count(*) AS live FROM api_keys WHERE wallet = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+    ).get(wallet.toLowerCase(), now) as { live: number };
+    if (live - replacing >= this.#maxLive)
+      throw new KeyLimitError(
+        `the wallet already holds ${live} live keys, the most allowed is ${this.#maxLive}: revoke one (DELETE /v1/keys/:id) first`,
+      );
+  }
+
+  #insert(wallet: string, parameters: CreateKeyParameters, now: number): CreatedApiKey {
     const key = `tmai_${randomBytes(24).toString("base64url")}`;
     const id = randomBytes(8).toString("hex");
     const secret = parameters.signed ? randomBytes(32).toString("base64url") : undefined;
@@ -133,8 +162,9 @@ export class ApiKeyStore {
       wallet.toLowerCase(),
     ) as KeyRow | undefined;
     if (old === undefined || (old.expires_at !== null && old.expires_at <= now)) return undefined;
+    this.#checkLimit(wallet, now, 1);
     const graceEnd = now + graceSeconds;
-    const created = this.create(
+    const created = this.#insert(
       wallet,
       {
         name: old.name,
@@ -156,6 +186,15 @@ export class ApiKeyStore {
     if (row.revoked_at !== null) return { ok: false, reason: "revoked" };
     if (row.expires_at !== null && row.expires_at <= now) return { ok: false, reason: "expired" };
     return { ok: true, key: toInfo(row) };
+  }
+
+  /** Deletes keys revoked or expired before `before` (Unix seconds): their usage can no longer be asked for. */
+  prune(before: number): number {
+    return Number(
+      this.#sql(
+        "DELETE FROM api_keys WHERE (revoked_at IS NOT NULL AND revoked_at < ?) OR (expires_at IS NOT NULL AND expires_at < ?)",
+      ).run(before, before).changes,
+    );
   }
 
   /** The HMAC secret of signed key `id`, decrypted. */

@@ -24,7 +24,8 @@ export class AuditLog {
 
   constructor(db: DatabaseSync, logger?: Logger) {
     db.exec(`CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL,
-      wallet TEXT, key_id TEXT, detail TEXT NOT NULL)`);
+      wallet TEXT, key_id TEXT, detail TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at);`);
     this.#sql = statementCache(db);
     this.#logger = logger;
   }
@@ -38,6 +39,11 @@ export class AuditLog {
       entry.detail,
     );
     this.#logger?.info({ audit: entry }, entry.event);
+  }
+
+  /** Deletes the entries older than `before` (Unix seconds); returns how many. */
+  prune(before: number): number {
+    return Number(this.#sql("DELETE FROM audit_log WHERE at < ?").run(before).changes);
   }
 
   /** The latest `limit` entries, newest first (for a wallet, or all). */

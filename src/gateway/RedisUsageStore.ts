@@ -40,6 +40,16 @@ return {refused == 0 and 1 or 0, refused, used, inMinute}
 `;
 
 /**
+ * Gives credits back: the month's counter (only if it still exists) and the key-day's credits.
+ * KEYS: month counter, key-day hash. ARGV: cost.
+ */
+const REFUND = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECRBY', KEYS[1], ARGV[1]) end
+if redis.call('HEXISTS', KEYS[2], 'c') == 1 then redis.call('HINCRBY', KEYS[2], 'c', -tonumber(ARGV[1])) end
+return 1
+`;
+
+/**
  * Usage shared by several gateway instances through Redis (node-redis): one Lua call per decision. While Redis is
  * unreachable every call fails at once with `UsageStoreUnavailableError` (no offline queue, no hanging request) and
  * the client reconnects in the background (backoff up to 1 s); a restarted Redis that lost the script gets it again.
@@ -113,6 +123,11 @@ export class RedisUsageStore implements UsageStore {
       ...(reason === 1 ? { refusedBy: "rate" as const } : reason === 2 ? { refusedBy: "quota" as const } : {}),
       ...usageOf(plan, used, inMinute, now),
     };
+  }
+
+  async refund(wallet: string, keyId: string, cost: number, decidedAt: number): Promise<void> {
+    const keys = [this.#monthKey(wallet, monthOf(decidedAt).period), this.#dayKey(keyId, dayOf(decidedAt))];
+    await this.#command(["EVAL", REFUND, "2", ...keys, String(cost)], "usage refund");
   }
 
   async peek(wallet: string, plan: Plan, now: number): Promise<Usage> {

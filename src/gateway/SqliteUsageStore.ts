@@ -162,6 +162,27 @@ export class SqliteUsageStore implements UsageStore {
     for (const write of writes) write.resolve(write.decision);
   }
 
+  /** Runs once the charge is committed (`decide` answers only then), so the refund never precedes its charge. */
+  async refund(wallet: string, keyId: string, cost: number, decidedAt: number): Promise<void> {
+    const { period } = monthOf(decidedAt);
+    try {
+      this.#sql("UPDATE monthly_usage SET used = max(0, used - ?) WHERE wallet = ? AND period = ?").run(
+        cost,
+        wallet,
+        period,
+      );
+      this.#sql("UPDATE key_daily_usage SET credits = max(0, credits - ?) WHERE key_id = ? AND day = ?").run(
+        cost,
+        keyId,
+        dayOf(decidedAt),
+      );
+    } catch (error) {
+      throw new UsageStoreUnavailableError(`SQLite could not refund usage: ${(error as Error).message}`);
+    }
+    const known = this.#months.get(wallet);
+    if (known?.period === period) known.used = Math.max(0, known.used - cost);
+  }
+
   async peek(wallet: string, plan: Plan, now: number): Promise<Usage> {
     return usageOf(plan, this.#monthUsed(wallet, monthOf(now).period), this.#minuteUsed(wallet, now), now);
   }

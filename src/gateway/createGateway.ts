@@ -2,6 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import replyFrom from "@fastify/reply-from";
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -10,23 +11,35 @@ import Fastify, {
 import type { Logger } from "pino";
 import { type Address, formatUnits, getAddress, isHex } from "viem";
 import { parseSiweMessage } from "viem/siwe";
-import { TIER_NAMES } from "../chain/stakingLevel.ts";
-import { type ApiKeyInfo, ApiKeyStore } from "./ApiKeyStore.ts";
+import { type ApiKeyInfo, ApiKeyStore, KeyLimitError } from "./ApiKeyStore.ts";
 import { AuditLog } from "./AuditLog.ts";
+import { ClientLimiter, clientKey } from "./ClientLimiter.ts";
+import { PathRefused } from "./canonicalPath.ts";
+import { dataRoute, type OutageMode } from "./dataRoute.ts";
 import { maskKeys } from "./logger.ts";
 import { createGatewayMetrics } from "./metrics.ts";
-import { type PlansConfig, routeFor } from "./plans.ts";
+import { type PlansConfig, routeMatcher } from "./plans.ts";
+import { Problem, type ProblemType } from "./problems.ts";
 import { type SiweAuth, SiweError } from "./SiweAuth.ts";
 import { SqliteUsageStore } from "./SqliteUsageStore.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
-import { dayOf, type Usage, type UsageDecision, type UsageStore, UsageStoreUnavailableError } from "./usageStore.ts";
-import { SIGNATURE_WINDOW, type SignatureFailure, verifySignedRequest } from "./verifySignedRequest.ts";
+import { UpstreamGuard, type UpstreamGuardParameters } from "./UpstreamGuard.ts";
+import { dayOf, type UsageStore, UsageStoreUnavailableError } from "./usageStore.ts";
+import { SIGNATURE_WINDOW, verifySignedRequest } from "./verifySignedRequest.ts";
+
+export type { OutageMode } from "./dataRoute.ts";
 
 /** The vendor's API discount by level (1–10), in percent. */
 export const API_DISCOUNT_BY_LEVEL = [0, 12, 13, 15, 18, 20, 23, 25, 28, 30, 35] as const;
 
-/** What a route does while the usage store is unreachable: refuse (`closed`) or serve unmetered (`open`). */
-export type OutageMode = "closed" | "open";
+/** Limits on what anyone can do without credentials, per client address (see `ClientLimiter`). */
+export interface ClientLimits {
+  /** Sign-in requests (`GET /v1/auth/nonce` and `POST /v1/auth/verify` together) per client per minute (default 30). */
+  signInPerMinute?: number;
+  /** Failed authentications (unknown, revoked or expired keys, bad signatures, bad sessions) per client per minute
+   *  (default 30); past it the client is refused with 429 and no more failures are written to the audit log. */
+  failuresPerMinute?: number;
+}
 
 export interface GatewayOptions {
   /** Keys, sessions, SIWE nonces and the audit log (and usage, unless `store` is given). */
@@ -50,28 +63,57 @@ export interface GatewayOptions {
   now?: () => number;
   /** A pino logger (see `createGatewayLogger`); none by default. */
   logger?: Logger;
+  /** The upstream's time to answer (headers, then each body chunk), in ms (default 10,000) → 504 `upstream-timeout`. */
+  upstreamTimeoutMs?: number;
+  /** The upstream's bounded queue and circuit breaker. */
+  upstreamGuard?: UpstreamGuardParameters;
+  /** Proxies whose `X-Forwarded-For` is believed (Fastify's `trustProxy`: addresses/CIDRs); none by default. */
+  trustProxy?: string[];
+  clientLimits?: ClientLimits;
+  /** Live API keys a wallet may hold at once (default 100). */
+  maxKeysPerWallet?: number;
+  /** Days the audit log keeps its entries (default 90). */
+  auditRetentionDays?: number;
+  /** Set by the process while it shuts down: `/readyz` answers 503 so load balancers stop sending. */
+  lifecycle?: { draining: boolean };
 }
 
 /** The largest range `GET /v1/usage` returns, in days. */
 export const MAX_USAGE_DAYS = 366;
 
-const PROBLEM_BASE = "https://docs.tmai.dev/problems/";
+/** Per request: what the metrics and the access log label it with. */
+interface RequestFacts {
+  tier?: string;
+  outcome?: string;
+  route?: string;
+}
 
-/** IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers): the policy and what is left. */
-function rateLimitHeaders(reply: FastifyReply, usage: Usage, nowSeconds: number) {
-  reply.header(
-    "RateLimit-Policy",
-    `"minute";q=${usage.rate.limit};w=60, "month";q=${usage.quota.limit};w=${usage.quota.resetsAt - nowSeconds}`,
-  );
-  const minute = `"minute";r=${usage.rate.remaining};t=${Math.max(0, usage.rate.resetsAt - nowSeconds)}`;
-  const month = `"month";r=${usage.quota.remaining};t=${Math.max(0, usage.quota.resetsAt - nowSeconds)}`;
-  reply.header("RateLimit", `${minute}, ${month}`);
+declare module "fastify" {
+  interface FastifyRequest {
+    tmai: RequestFacts;
+  }
+}
+
+/** Fastify's own refusals, as problem types. */
+const FASTIFY_ERRORS: Record<string, ProblemType> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported-media-type",
+  FST_ERR_CTP_BODY_TOO_LARGE: "body-too-large",
+  FST_ERR_CTP_INVALID_JSON_BODY: "invalid-json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "invalid-json",
+  FST_ERR_BAD_URL: "bad-path",
+};
+
+/** A status line and problem document written straight to a socket (for errors before Fastify has a request). */
+function rawProblem(status: number, type: ProblemType, title: string, detail: string): string {
+  const body = JSON.stringify(new Problem(type, title, detail, { status }).body());
+  return `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /**
  * The access gateway as a Fastify app: SIWE sign-in, wallet-bound API keys, `/v1/me`, `/v1/usage`, and the data
- * routes proxied to the upstream within the wallet's tier, monthly quota and per-minute rate. Errors are RFC 9457
- * problems; the chain is never on the request path once a wallet is known; `/metrics` serves Prometheus.
+ * routes proxied to the upstream within the wallet's tier, monthly quota and per-minute rate (see `dataRoute.ts`).
+ * Every refusal is an RFC 9457 problem (`problems.ts`); the chain is never on the request path once a wallet is
+ * known; `/metrics` serves Prometheus.
  */
 export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
@@ -79,81 +121,128 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   // Several gateways (sharing usage through Redis) may share this file on one host: WAL lets them read while one
   // writes, and a writer waits for another instead of failing.
   options.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;");
-  const keys = new ApiKeyStore(options.db, options.masterKey);
   const store = options.store ?? new SqliteUsageStore(options.db);
+  const keys = new ApiKeyStore(options.db, options.masterKey, { maxLivePerWallet: options.maxKeysPerWallet ?? 100 });
   const outage = options.storeOutage ?? { paidRoutes: "closed", freeRoutes: "open" };
   const dataPrefix = (options.dataPrefix ?? "/v1/data").replace(/\/$/, "");
   const audit = new AuditLog(options.db, options.logger);
   const metrics = createGatewayMetrics(options.tracker);
+  const guard = new UpstreamGuard(options.upstreamGuard);
+  const signIns = new ClientLimiter({ limit: options.clientLimits?.signInPerMinute ?? 30, windowSeconds: 60 });
+  const failures = new ClientLimiter({ limit: options.clientLimits?.failuresPerMinute ?? 30, windowSeconds: 60 });
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 64 * 1024,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
+    // Requests arriving while the server closes are answered (as problems) instead of Fastify's own 503 JSON.
+    return503OnClosing: false,
     // One access-log line per request, written when it completes (see the onResponse hook), instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     // Refuse what does not match a schema (an unknown field, a number for a string) instead of bending it to fit.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: (error, _request, reply) => {
+      reply.request.tmai ??= {};
+      return sendProblem(
+        reply,
+        error.code === "FST_ERR_BAD_URL"
+          ? new Problem("bad-path", "Malformed URL", "the path has a malformed percent-encoding (%XX)")
+          : error.code === "FST_ERR_MAX_PARAM_LENGTH"
+            ? new Problem("uri-too-long", "URL too long", "a path parameter is longer than 200 characters")
+            : new Problem("bad-request", "Request refused", "the request cannot be routed"),
+      );
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === "ECONNRESET" || !socket.writable) return;
+      socket.end(
+        error.code === "HPE_HEADER_OVERFLOW"
+          ? rawProblem(431, "headers-too-large", "Request Header Fields Too Large", "the headers are too large")
+          : rawProblem(400, "bad-request", "Bad Request", "the request is not valid HTTP/1.1"),
+      );
+    },
   });
   await app.register(replyFrom, {
     base: options.upstream,
-    undici: { connections: 128, pipelining: 1 },
+    undici: {
+      connections: 128,
+      pipelining: 1,
+      headersTimeout: upstreamTimeoutMs,
+      bodyTimeout: upstreamTimeoutMs,
+      connectTimeout: Math.min(upstreamTimeoutMs, 5_000),
+    },
     // The gateway writes one access line per request itself; reply-from's two extra lines would triple the cost.
     disableRequestLogging: true,
   });
+  app.decorateRequest("tmai", null as unknown as RequestFacts);
+  app.addHook("onRequest", async (request) => {
+    request.tmai = {};
+  });
+  app.addHook("onClose", async () => guard.close());
+  const maintenance = setInterval(prune, 60_000).unref();
+  app.addHook("onClose", async () => clearInterval(maintenance));
+  prune();
 
-  /** Per request: what the metrics label it with. */
-  interface RequestFacts {
-    tier?: string;
-    outcome?: string;
-    route?: string;
-  }
-  const facts = new WeakMap<FastifyRequest, RequestFacts>();
-  const factsOf = (request: FastifyRequest) => {
-    let known = facts.get(request);
-    if (known === undefined) {
-      known = {};
-      facts.set(request, known);
-    }
-    return known;
-  };
-
-  /** Sends an RFC 9457 problem document (and labels the request's outcome with its type). */
-  function problem(reply: FastifyReply, status: number, type: string, title: string, detail: string, extra = {}) {
-    factsOf(reply.request).outcome = type;
-    return reply
-      .code(status)
-      .type("application/problem+json")
-      .send({ type: `${PROBLEM_BASE}${type}`, title, status, detail, ...extra });
+  /** Forgets what is past its retention: audit entries, long-dead keys, expired sign-in rows. */
+  function prune() {
+    const at = seconds();
+    audit.prune(at - (options.auditRetentionDays ?? 90) * 86_400);
+    keys.prune(at - (MAX_USAGE_DAYS + 30) * 86_400);
+    options.siwe.prune?.(at);
   }
 
-  // Signed requests are checked against the body's exact bytes, so keep them next to the parsed JSON.
-  const rawBodies = new WeakMap<object, string>();
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    rawBodies.set(request, body as string);
+  /** Renders a problem (and labels the request's outcome with its type). */
+  function sendProblem(reply: FastifyReply, problem: Problem) {
+    reply.request.tmai.outcome = problem.type;
+    for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+    return reply.code(problem.status).type("application/problem+json").send(problem.body());
+  }
+
+  // The gateway's own routes take JSON; the data routes (their own context) take any body as bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     if (body === "") return done(null, undefined);
     try {
       done(null, JSON.parse(body as string));
     } catch {
-      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400 }), undefined);
+      done(new Problem("invalid-json", "Request refused", "the body is not valid JSON"), undefined);
     }
   });
 
-  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+  app.setErrorHandler((error: FastifyError | Problem | Error, request, reply) => {
+    if (error instanceof Problem) return sendProblem(reply, error);
     if (error instanceof UsageStoreUnavailableError) {
       metrics.storeErrors.inc({ store: store.kind });
-      reply.header("Retry-After", "5");
-      return problem(reply, 503, "store-unavailable", "Try again shortly", "the usage store is unreachable");
+      return sendProblem(
+        reply,
+        new Problem("store-unavailable", "Try again shortly", "the usage store is unreachable", {
+          headers: { "Retry-After": "5" },
+        }),
+      );
     }
-    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, "request failed");
-    return problem(reply, status, status === 500 ? "internal" : "bad-request", "Request refused", error.message);
+    if (error instanceof PathRefused)
+      return sendProblem(reply, new Problem("bad-path", "Malformed URL", error.message));
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation)
+      return sendProblem(reply, new Problem("invalid-request", "Request refused", fastifyError.message));
+    const status = fastifyError.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      const type = FASTIFY_ERRORS[fastifyError.code] ?? "bad-request";
+      return sendProblem(reply, new Problem(type, "Request refused", fastifyError.message, { status }));
+    }
+    request.log.error({ err: error }, "request failed");
+    return sendProblem(
+      reply,
+      new Problem("internal", "Internal error", `the gateway failed to answer; quote request id ${request.id}`),
+    );
   });
-  app.setNotFoundHandler((request, reply) =>
-    problem(reply, 404, "not-found", "Not found", `no route ${request.method} ${request.url.split("?")[0]}`),
-  );
+  app.setNotFoundHandler((request) => {
+    throw new Problem("not-found", "Not found", `no route ${request.method} ${request.url.split("?")[0]}`);
+  });
   app.addHook("onResponse", async (request, reply) => {
-    const known = facts.get(request);
-    const route = known?.route ?? request.routeOptions.url ?? "unmatched";
-    metrics.requests.inc({ route, tier: known?.tier ?? "none", outcome: known?.outcome ?? "ok" });
+    const known = request.tmai ?? {};
+    const route = known.route ?? request.routeOptions.url ?? "unmatched";
+    metrics.requests.inc({ route, tier: known.tier ?? "none", outcome: known.outcome ?? "ok" });
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
     request.log.info(
       {
@@ -161,111 +250,144 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
         url: maskKeys(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 1000) / 1000,
-        ...(known?.tier === undefined ? {} : { tier: known.tier }),
-        outcome: known?.outcome ?? "ok",
+        ...(known.tier === undefined ? {} : { tier: known.tier }),
+        outcome: known.outcome ?? "ok",
       },
       "request",
     );
   });
 
-  const sessionRequired = (reply: FastifyReply) =>
-    problem(
-      reply,
-      401,
-      "session-required",
-      "Sign in first",
-      "send Authorization: Bearer <session> from /v1/auth/verify",
-    );
+  /**
+   * Records a failed authentication in the audit log — unless the client has failed too often this minute: then it
+   * is refused with 429 and nothing is written, so no one address can fill the log.
+   */
+  function authFailed(request: FastifyRequest, wallet: string | null, keyId: string | null, detail: string) {
+    const retryAfter = failures.hit(clientKey(request.ip), seconds());
+    if (retryAfter > 0)
+      throw new Problem(
+        "client-rate-limited",
+        "Too many failed attempts",
+        `too many failed authentications from your address; try again in ${retryAfter} s`,
+        { headers: { "Retry-After": String(retryAfter) } },
+      );
+    audit.record({ at: seconds(), event: "auth.failed", wallet, keyId, detail });
+  }
 
   /** The wallet behind a session (`Authorization: Bearer <session>`) — for key management. */
-  function sessionWallet(request: FastifyRequest): Address | undefined {
+  function sessionWallet(request: FastifyRequest): Address {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
-    if (bearer === undefined || bearer.startsWith("tmai_")) return undefined;
+    if (bearer === undefined || bearer.startsWith("tmai_"))
+      throw new Problem(
+        "session-required",
+        "Sign in first",
+        "send Authorization: Bearer <session> from /v1/auth/verify",
+      );
     const wallet = options.siwe.session(bearer, seconds());
-    if (wallet === undefined)
-      audit.record({ at: seconds(), event: "auth.failed", wallet: null, keyId: null, detail: "session-invalid" });
+    if (wallet === undefined) {
+      authFailed(request, null, null, "session-invalid");
+      throw new Problem(
+        "session-required",
+        "Sign in first",
+        "the session is unknown or expired: sign in again (/v1/auth/verify)",
+      );
+    }
     return wallet;
   }
 
+  function keyRefused(type: ProblemType): Problem {
+    const detail = type.startsWith("signature")
+      ? `the request's signature is refused (${type}): sign method, path with query, timestamp, nonce and the SHA-256 of the body's exact bytes`
+      : type === "key-missing"
+        ? "send the API key in x-api-key (or Authorization: Bearer tmai_…)"
+        : `the API key is ${type.slice(4)}`;
+    return new Problem(type, "API key refused", detail);
+  }
+
   /**
-   * The key presented (`x-api-key` or `Authorization: Bearer tmai_…`), or why it is refused. A signed key must
-   * also sign the request (`x-tmai-timestamp`, `x-tmai-nonce`, `x-tmai-signature`); its nonce is claimed in the
-   * usage store, so a replay is refused by every instance sharing it.
+   * The key presented (`x-api-key` or `Authorization: Bearer tmai_…`); throws the refusal. A signed key must also
+   * sign the request (`x-tmai-timestamp`, `x-tmai-nonce`, `x-tmai-signature`) over the body's exact bytes; its nonce
+   * is claimed per key in the usage store for as long as its timestamp is acceptable, so a replay is refused by
+   * every instance sharing the store.
    */
-  async function presentedKey(request: FastifyRequest): Promise<ApiKeyInfo | { refused: string }> {
+  async function authenticate(request: FastifyRequest, body: Uint8Array | string): Promise<ApiKeyInfo> {
     const header = request.headers["x-api-key"];
     const bearer = /^Bearer (tmai_.+)$/.exec(request.headers.authorization ?? "")?.[1];
     const key = typeof header === "string" ? header : bearer;
-    if (key === undefined) return { refused: "key-missing" };
-    const result = keys.authenticate(key, seconds());
+    if (key === undefined) throw keyRefused("key-missing");
+    const at = seconds();
+    const result = keys.authenticate(key, at);
     if (!result.ok) {
-      audit.record({ at: seconds(), event: "auth.failed", wallet: null, keyId: null, detail: `key-${result.reason}` });
-      return { refused: `key-${result.reason}` };
+      authFailed(request, null, null, `key-${result.reason}`);
+      throw keyRefused(`key-${result.reason}`);
     }
-    if (result.key.signed) {
-      const one = (name: string) => {
-        const value = request.headers[name];
-        return typeof value === "string" ? value : undefined;
-      };
-      const signed = {
-        method: request.method,
-        pathWithQuery: request.url,
-        body: rawBodies.get(request) ?? "",
-        timestamp: one("x-tmai-timestamp"),
-        nonce: one("x-tmai-nonce"),
-        signature: one("x-tmai-signature"),
-      };
-      let failure: SignatureFailure | undefined = verifySignedRequest(
-        keys.secretOf(result.key.id) as string,
-        signed,
-        seconds(),
-      );
-      if (
-        failure === undefined &&
-        !(await store.claimNonce(signed.nonce as string, seconds() + 2 * SIGNATURE_WINDOW, seconds()))
-      )
-        failure = "signature-replayed";
-      if (failure !== undefined) {
-        audit.record({
-          at: seconds(),
-          event: "auth.failed",
-          wallet: result.key.wallet,
-          keyId: result.key.id,
-          detail: failure,
-        });
-        return { refused: failure };
-      }
+    if (!result.key.signed) return result.key;
+    const one = (name: string) => {
+      const value = request.headers[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    const signed = {
+      method: request.method,
+      pathWithQuery: request.url,
+      body,
+      timestamp: one("x-tmai-timestamp"),
+      nonce: one("x-tmai-nonce"),
+      signature: one("x-tmai-signature"),
+    };
+    let failure: ProblemType | undefined = verifySignedRequest(keys.secretOf(result.key.id) as string, signed, at);
+    // Kept until the last second its timestamp is acceptable, plus one (Redis expires to the second).
+    if (
+      failure === undefined &&
+      !(await store.claimNonce(`${result.key.id}:${signed.nonce}`, Number(signed.timestamp) + SIGNATURE_WINDOW + 2, at))
+    )
+      failure = "signature-replayed";
+    if (failure !== undefined) {
+      authFailed(request, result.key.wallet, result.key.id, failure);
+      throw keyRefused(failure);
     }
     return result.key;
   }
 
-  function keyRefused(reply: FastifyReply, refused: string) {
-    const detail = refused.startsWith("signature")
-      ? `the request's signature is refused (${refused}): sign method, path with query, timestamp, nonce and the body's SHA-256`
-      : refused === "key-missing"
-        ? "send the API key in x-api-key (or Authorization: Bearer tmai_…)"
-        : `the API key is ${refused.slice(4)}`;
-    return problem(reply, 401, refused, "API key refused", detail);
-  }
-
-  async function standingOf(wallet: Address, request: FastifyRequest, reply: FastifyReply): Promise<WalletStanding> {
-    const standing = await options.tracker.standing(wallet, BigInt(seconds()));
+  async function standingOf(wallet: string, request: FastifyRequest, reply: FastifyReply): Promise<WalletStanding> {
+    const standing = await options.tracker.standing(wallet as Address, BigInt(seconds()));
     if (standing.stale) reply.header("x-tmai-tier-stale", "true");
-    factsOf(request).tier = standing.tierName;
+    request.tmai.tier = standing.tierName;
     return standing;
   }
 
+  /** Counts a sign-in request from the client; refuses it past the per-minute limit. */
+  function signInAllowed(request: FastifyRequest) {
+    const retryAfter = signIns.hit(clientKey(request.ip), seconds());
+    if (retryAfter > 0)
+      throw new Problem(
+        "client-rate-limited",
+        "Too many sign-in requests",
+        `too many sign-in requests from your address; try again in ${retryAfter} s`,
+        { headers: { "Retry-After": String(retryAfter) } },
+      );
+  }
+
   app.get("/healthz", async () => ({ ok: true }));
+  app.get("/livez", async () => ({ ok: true }));
+  /**
+   * Ready unless shutting down or not started: a chain or store outage makes the instance `degraded` (still 200 —
+   * every instance sees the same outage, and serving from the last known tiers is the documented behaviour).
+   */
   app.get("/readyz", async (_request, reply) => {
     const chain = !options.tracker.stale;
     const usageStore = await store.ping();
-    return reply.code(chain && usageStore ? 200 : 503).send({ chain, store: usageStore });
+    if (options.lifecycle?.draining) return reply.code(503).send({ status: "draining", chain, store: usageStore });
+    if (options.tracker.thresholds === undefined)
+      return reply.code(503).send({ status: "starting", chain, store: usageStore });
+    return { status: chain && usageStore ? "ready" : "degraded", chain, store: usageStore };
   });
   app.get("/metrics", async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  app.get("/v1/auth/nonce", async () => ({ nonce: options.siwe.issueNonce(seconds()) }));
+  app.get("/v1/auth/nonce", async (request) => {
+    signInAllowed(request);
+    return { nonce: options.siwe.issueNonce(seconds()) };
+  });
 
   app.post<{ Body: { message: string; signature: string } }>(
     "/v1/auth/verify",
@@ -279,7 +401,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
+      signInAllowed(request);
       const { message, signature } = request.body;
       try {
         if (!isHex(signature)) throw new SiweError("bad-signature", "signature must be 0x-prefixed hex");
@@ -288,17 +411,13 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
       } catch (error) {
         if (!(error instanceof SiweError)) throw error;
         const claimed = parseSiweMessage(message).address;
-        audit.record({
-          at: seconds(),
-          event: "auth.failed",
-          wallet: claimed ? claimed.toLowerCase() : null,
-          keyId: null,
-          detail: `siwe-${error.failure}`,
-        });
-        return problem(reply, 401, `siwe-${error.failure}`, "Sign-in refused", error.message);
+        authFailed(request, claimed ? claimed.toLowerCase() : null, null, `siwe-${error.failure}`);
+        throw new Problem(`siwe-${error.failure}` as ProblemType, "Sign-in refused", error.message);
       }
     },
   );
+
+  const keyId = { type: "object", properties: { id: { type: "string", pattern: "^[0-9a-f]{16}$" } } } as const;
 
   app.post<{ Body: { name: string; scopes?: string[]; expiresAt?: number; signed?: boolean } }>(
     "/v1/keys",
@@ -319,14 +438,15 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     },
     async (request, reply) => {
       const wallet = sessionWallet(request);
-      if (!wallet) return sessionRequired(reply);
       const { name, scopes, expiresAt, signed } = request.body;
       if (expiresAt !== undefined && expiresAt <= seconds())
-        return problem(reply, 400, "bad-request", "Request refused", "expiresAt must be in the future (Unix seconds)");
-      const created = keys.create(
-        wallet,
-        { name, ...(scopes ? { scopes } : {}), ...(expiresAt ? { expiresAt } : {}), ...(signed ? { signed } : {}) },
-        seconds(),
+        throw new Problem("invalid-request", "Request refused", "expiresAt must be in the future (Unix seconds)");
+      const created = keyLimited(() =>
+        keys.create(
+          wallet,
+          { name, ...(scopes ? { scopes } : {}), ...(expiresAt ? { expiresAt } : {}), ...(signed ? { signed } : {}) },
+          seconds(),
+        ),
       );
       audit.record({
         at: seconds(),
@@ -339,17 +459,22 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     },
   );
 
-  app.get("/v1/keys", async (request, reply) => {
-    const wallet = sessionWallet(request);
-    if (!wallet) return sessionRequired(reply);
-    return { keys: keys.list(wallet) };
-  });
+  /** Runs a key creation, turning the wallet's key limit into a problem. */
+  function keyLimited<T>(create: () => T): T {
+    try {
+      return create();
+    } catch (error) {
+      if (error instanceof KeyLimitError) throw new Problem("key-limit", "Too many keys", error.message);
+      throw error;
+    }
+  }
 
-  app.delete<{ Params: { id: string } }>("/v1/keys/:id", async (request, reply) => {
+  app.get("/v1/keys", async (request) => ({ keys: keys.list(sessionWallet(request)) }));
+
+  app.delete<{ Params: { id: string } }>("/v1/keys/:id", { schema: { params: keyId } }, async (request, reply) => {
     const wallet = sessionWallet(request);
-    if (!wallet) return sessionRequired(reply);
     if (!keys.revoke(wallet, request.params.id, seconds()))
-      return problem(reply, 404, "key-not-found", "No such key", `you have no live key ${request.params.id}`);
+      throw new Problem("key-not-found", "No such key", `you have no live key ${request.params.id}`);
     audit.record({
       at: seconds(),
       event: "key.revoked",
@@ -364,6 +489,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     "/v1/keys/:id/rotate",
     {
       schema: {
+        params: keyId,
         body: {
           type: ["object", "null"],
           additionalProperties: false,
@@ -373,11 +499,9 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     },
     async (request, reply) => {
       const wallet = sessionWallet(request);
-      if (!wallet) return sessionRequired(reply);
       const graceSeconds = request.body?.graceSeconds ?? 3_600;
-      const rotated = keys.rotate(wallet, request.params.id, graceSeconds, seconds());
-      if (!rotated)
-        return problem(reply, 404, "key-not-found", "No such key", `you have no live key ${request.params.id}`);
+      const rotated = keyLimited(() => keys.rotate(wallet, request.params.id, graceSeconds, seconds()));
+      if (!rotated) throw new Problem("key-not-found", "No such key", `you have no live key ${request.params.id}`);
       audit.record({
         at: seconds(),
         event: "key.rotated",
@@ -400,26 +524,33 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const wallet = sessionWallet(request);
-      if (!wallet) return sessionRequired(reply);
       const to = request.query.to ?? dayOf(now());
       const from = request.query.from ?? dayOf(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000);
       const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
       if (!(span >= 1 && span <= MAX_USAGE_DAYS))
-        return problem(
-          reply,
-          400,
+        throw new Problem(
           "bad-range",
           "Bad date range",
           `from (${from}) must not be after to (${to}) and the range must not exceed ${MAX_USAGE_DAYS} days`,
         );
-      const owned = keys.list(wallet);
+      // Only the keys that could have been used in the range: at most the live-key limit plus the keys that ended
+      // within it (pruned a month after the longest range), so one wallet's history cannot make a request unbounded.
+      const fromSeconds = Date.parse(`${from}T00:00:00Z`) / 1000;
+      const toSeconds = Date.parse(`${to}T00:00:00Z`) / 1000 + 86_400;
+      const owned = keys
+        .list(wallet)
+        .filter(
+          (key) =>
+            key.createdAt < toSeconds && (key.revokedAt ?? key.expiresAt ?? Number.POSITIVE_INFINITY) >= fromSeconds,
+        );
       const days = await store.keyDays(
         owned.map((key) => key.id),
         from,
         to,
       );
+      const byKey = Map.groupBy(days, (day) => day.keyId);
       return {
         from,
         to,
@@ -427,21 +558,17 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
           id: key.id,
           name: key.name,
           prefix: key.prefix,
-          days: days.filter((day) => day.keyId === key.id).map(({ keyId: _id, ...day }) => day),
+          days: (byKey.get(key.id) ?? []).map(({ keyId: _id, ...day }) => day),
         })),
       };
     },
   );
 
   app.get("/v1/me", async (request, reply) => {
-    let wallet = sessionWallet(request);
-    if (!wallet) {
-      if (request.headers.authorization !== undefined && !/^Bearer tmai_/.test(request.headers.authorization))
-        return sessionRequired(reply);
-      const key = await presentedKey(request);
-      if ("refused" in key) return keyRefused(reply, key.refused);
-      wallet = key.wallet as Address;
-    }
+    let wallet: Address;
+    if (request.headers.authorization !== undefined && !/^Bearer tmai_/.test(request.headers.authorization))
+      wallet = sessionWallet(request);
+    else wallet = getAddress((await authenticate(request, "")).wallet);
     const standing = await standingOf(wallet, request, reply);
     const plan = options.plans.plans[standing.tier] ?? options.plans.plans[0];
     const used = await store.peek(wallet.toLowerCase(), plan, now()).catch((error: unknown) => {
@@ -463,98 +590,19 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     };
   });
 
-  app.all(`${dataPrefix}/*`, async (request, reply) => {
-    const path = request.url.split("?")[0] ?? request.url;
-    const route = routeFor(options.plans, path);
-    factsOf(request).route = route?.prefix ?? `${dataPrefix}/*`;
-    const key = await presentedKey(request);
-    if ("refused" in key) return keyRefused(reply, key.refused);
-    if (route === undefined) return problem(reply, 404, "not-found", "Not found", `no data route ${path}`);
-    if (route.scope !== undefined && key.scopes.length > 0 && !key.scopes.includes(route.scope))
-      return problem(
-        reply,
-        403,
-        "scope-missing",
-        "Key not allowed here",
-        `${path} needs a key with the scope ${route.scope}`,
-        {
-          requiredScope: route.scope,
-        },
-      );
-    const wallet = key.wallet as Address;
-    const standing = await standingOf(wallet, request, reply);
-    if (standing.tier < route.minTier) {
-      const needed = tierThreshold(options.tracker, route.minTier);
-      const more = needed === undefined || needed <= standing.veTMAI ? undefined : needed - standing.veTMAI;
-      return problem(
-        reply,
-        403,
-        "tier-too-low",
-        "Tier too low",
-        `${path} needs the ${TIER_NAMES[route.minTier]} tier; your wallet is ${standing.tierName} (level ${standing.level})` +
-          (more === undefined ? "" : `: lock ${formatUnits(more, 18)} more veTMAI to reach it`),
-        {
-          requiredTier: TIER_NAMES[route.minTier],
-          currentTier: standing.tierName,
-          ...(more === undefined ? {} : { veTMAINeeded: formatUnits(more, 18) }),
-        },
-      );
-    }
-    const plan = options.plans.plans[standing.tier] ?? options.plans.plans[0];
-    let decision: UsageDecision | undefined;
-    try {
-      decision = await store.decide(wallet, key.id, plan, route.cost, now());
-    } catch (error) {
-      if (!(error instanceof UsageStoreUnavailableError)) throw error;
-      metrics.storeErrors.inc({ store: store.kind });
-      if ((route.minTier > 0 ? outage.paidRoutes : outage.freeRoutes) === "closed") throw error;
-      reply.header("x-tmai-usage-unmetered", "true");
-    }
-    if (decision !== undefined) {
-      rateLimitHeaders(reply, decision, seconds());
-      if (!decision.allowed) {
-        const window = decision.refusedBy === "rate" ? decision.rate : decision.quota;
-        reply.header("Retry-After", String(Math.max(1, window.resetsAt - seconds())));
-        return decision.refusedBy === "rate"
-          ? problem(
-              reply,
-              429,
-              "rate-limited",
-              "Too many requests this minute",
-              `the ${plan.name} plan allows ${plan.perMinute} requests a minute; the next minute starts in ${Math.max(1, window.resetsAt - seconds())} s`,
-            )
-          : problem(
-              reply,
-              429,
-              "quota-exhausted",
-              "Monthly quota used up",
-              `the ${plan.name} plan allows ${plan.monthlyQuota} credits a month; it resets on ${new Date(window.resetsAt * 1000).toISOString()}`,
-            );
-      }
-    }
-    return reply.from(request.url.slice(dataPrefix.length), {
-      rewriteRequestHeaders: (_req, headers) => {
-        const {
-          "x-api-key": _key,
-          authorization: _auth,
-          "x-tmai-signature": _signature,
-          "x-tmai-nonce": _nonce,
-          "x-tmai-timestamp": _timestamp,
-          ...rest
-        } = headers;
-        return { ...rest, "x-tmai-wallet": wallet, "x-tmai-tier": standing.tierName };
-      },
-    });
+  await app.register(dataRoute, {
+    dataPrefix,
+    plans: options.plans,
+    matchRoute: routeMatcher(options.plans),
+    tracker: options.tracker,
+    store,
+    outage,
+    guard,
+    now,
+    authenticate,
+    standingOf,
+    onStoreError: () => metrics.storeErrors.inc({ store: store.kind }),
   });
 
   return app;
-}
-
-/** The veTMAI a tier starts at: the threshold of its lowest level (levels 1–3 Advanced, 4–6 Premium, 7+ VIP). */
-function tierThreshold(tracker: TierTracker, tier: number): bigint | undefined {
-  const firstLevel = [0, 1, 4, 7][tier];
-  const thresholds = tracker.thresholds;
-  return firstLevel === undefined || firstLevel === 0 || thresholds === undefined
-    ? undefined
-    : thresholds[firstLevel - 1];
 }

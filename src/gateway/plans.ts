@@ -72,11 +72,26 @@ export function loadPlans(file: string): PlansConfig {
   return readJsonFile(file, PlansSchema, "plans file", (message) => new PlansConfigError(message)) as PlansConfig;
 }
 
-/** The route rule for `path`: the longest matching prefix, or undefined (not a metered route). */
-export function routeFor(config: PlansConfig, path: string) {
-  let best: PlansConfig["routes"][number] | undefined;
-  for (const route of config.routes) {
-    if (path.startsWith(route.prefix) && (best === undefined || route.prefix.length > best.prefix.length)) best = route;
-  }
-  return best;
+/** A route rule as the gateway matches it. */
+export type RouteRule = PlansConfig["routes"][number];
+
+/**
+ * The matcher of a plans file's routes: the rule for a canonical path (see `canonicalPath.ts`) is the one with the
+ * longest prefix that matches it on whole path segments (`/v1/data/research` matches `/v1/data/research` and
+ * `/v1/data/research/x`, not `/v1/data/researchers`), compared without regard to case — so an upstream that ignores
+ * case cannot be reached on a cheaper rule. Undefined when no rule matches (not a metered route).
+ */
+export function routeMatcher(config: PlansConfig): (path: string) => RouteRule | undefined {
+  // Longest prefix first, so the first match wins.
+  const rules = config.routes
+    .map((rule) => ({ rule, prefix: rule.prefix.replace(/\/+$/, "").toLowerCase() }))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+  return (path) => {
+    const lower = path.toLowerCase();
+    // Loop bound: the number of route rules in the plans file.
+    for (const { rule, prefix } of rules) {
+      if (lower === prefix || lower.startsWith(`${prefix}/`)) return rule;
+    }
+    return undefined;
+  };
 }

@@ -32,6 +32,11 @@ export interface UsageStore {
   readonly kind: "sqlite" | "redis";
   /** Charges `cost` credits to `wallet` (through `keyId`) under `plan` at `now` (ms) if rate and quota allow. */
   decide(wallet: string, keyId: string, plan: Plan, cost: number, now: number): Promise<UsageDecision>;
+  /**
+   * Gives back `cost` credits charged by `decide` at `decidedAt` (ms) for a request the upstream did not serve: the
+   * month of `decidedAt` and the key's day lose the credits (the request still counts against the minute's rate).
+   */
+  refund(wallet: string, keyId: string, cost: number, decidedAt: number): Promise<void>;
   /** The wallet's usage under `plan` at `now` (ms), charging nothing. */
   peek(wallet: string, plan: Plan, now: number): Promise<Usage>;
   /** Daily counts of `keyIds` from `fromDay` to `toDay` (inclusive, `YYYY-MM-DD`); days with no traffic left out. */

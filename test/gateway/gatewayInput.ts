@@ -102,7 +102,7 @@ describe("gateway input handling over HTTP (key lifecycle, malformed input)", fu
         [
           "text, not JSON",
           () => h.call("POST", "/v1/keys", { headers: { ...auth, "content-type": "text/plain" }, body: "name=a" }),
-          400,
+          415,
         ],
         [
           "XML",
@@ -130,7 +130,7 @@ describe("gateway input handling over HTTP (key lifecycle, malformed input)", fu
         ],
         ["bad date", () => h.call("GET", "/v1/usage?from=31-12-2026", { headers: auth }), 400],
         ["extra query", () => h.call("GET", "/v1/usage?admin=1", { headers: auth }), 400],
-        ["odd key id", () => h.call("DELETE", "/v1/keys/'%3B%20DROP%20TABLE%20api_keys", { headers: auth }), 404],
+        ["odd key id", () => h.call("DELETE", "/v1/keys/'%3B%20DROP%20TABLE%20api_keys", { headers: auth }), 400],
         ["session as key", () => h.call("GET", "/v1/data/prices/TMAI", { headers: auth }), 401],
         ["key as session", () => h.call("GET", "/v1/keys", { headers: { authorization: `Bearer ${key}` } }), 401],
         ["empty key", () => h.call("GET", "/v1/data/prices/TMAI", { headers: { "x-api-key": "" } }), 401],

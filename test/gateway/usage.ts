@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { DEFAULT_PLANS, loadPlans, PlansConfigError, routeFor } from "../../src/gateway/plans.ts";
+import { DEFAULT_PLANS, loadPlans, PlansConfigError, routeMatcher } from "../../src/gateway/plans.ts";
 import { dayOf, daysBetween, monthOf } from "../../src/gateway/usageStore.ts";
 
 const [basic, advanced] = DEFAULT_PLANS.plans;
@@ -23,10 +23,10 @@ describe("gateway plans and calendar", () => {
         ],
       }),
     );
-    const plans = loadPlans(good);
-    expect(routeFor(plans, "/v1/data/premium/x")).to.deep.equal({ prefix: "/v1/data/premium/", minTier: 2, cost: 5 });
-    expect(routeFor(plans, "/v1/data/prices")?.cost).to.equal(1);
-    expect(routeFor(plans, "/v1/me")).to.equal(undefined);
+    const routeFor = routeMatcher(loadPlans(good));
+    expect(routeFor("/v1/data/premium/x")).to.deep.equal({ prefix: "/v1/data/premium/", minTier: 2, cost: 5 });
+    expect(routeFor("/v1/data/prices")?.cost).to.equal(1);
+    expect(routeFor("/v1/me")).to.equal(undefined);
     const bad = path.join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ plans: [basic, advanced], routes: [{ prefix: "data", minTier: 7, cost: 0 }] }));
     expect(() => loadPlans(bad))
@@ -36,6 +36,28 @@ describe("gateway plans and calendar", () => {
       .and.includes("routes.0.prefix")
       .and.includes("routes.0.minTier")
       .and.includes("routes.0.cost");
+  });
+
+  it("matches route prefixes on whole path segments, the longest first, whatever the case", () => {
+    const routeFor = routeMatcher({
+      ...DEFAULT_PLANS,
+      routes: [
+        { prefix: "/v1/data/", minTier: 0, cost: 1 },
+        { prefix: "/v1/data/research/", minTier: 2, cost: 5 },
+        { prefix: "/v1/data/research/deep", minTier: 3, cost: 9 },
+        { prefix: "/v1/data/signals", minTier: 1, cost: 1 },
+      ],
+    });
+    const cost = (path: string) => routeFor(path)?.cost;
+    expect(cost("/v1/data/research")).to.equal(5, "a prefix without its trailing slash is the same route");
+    expect(cost("/v1/data/research/")).to.equal(5);
+    expect(cost("/v1/data/research/x")).to.equal(5);
+    expect(cost("/v1/data/researchers")).to.equal(1, "not the same segment");
+    expect(cost("/v1/data/research/deep/1")).to.equal(9);
+    expect(cost("/v1/data/research/deeper")).to.equal(5);
+    expect(cost("/v1/data/SIGNALS")).to.equal(1);
+    expect(routeFor("/v1/data/Signals")?.minTier).to.equal(1, "an upstream that ignores case is gated the same");
+    expect(routeFor("/v1/datax")).to.equal(undefined);
   });
 
   it("counts calendar months and days in UTC", () => {
