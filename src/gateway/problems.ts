@@ -49,7 +49,6 @@ export const PROBLEM_TYPES = {
     "the data API is failing, its circuit is open, or too many requests wait for it (not charged; Retry-After)",
   ],
   "sign-in-unavailable": [503, "too many sign-ins are pending at once: try again shortly (Retry-After)"],
-  "shutting-down": [503, "this instance is shutting down: retry (another instance answers)"],
   "upstream-timeout": [504, "the data API did not answer in time (not charged)"],
 } as const satisfies Record<string, readonly [number, string]>;
 
