@@ -1,13 +1,22 @@
 import { z } from "zod";
 
 const outage = z.enum(["closed", "open"]);
-const url = (what: string) => z.url({ message: `${what} must be a URL such as http://127.0.0.1:8545` });
+/**
+ * An http(s) URL variable (so `localhost:8788`, a URL of scheme `localhost:`, is refused); its messages show a URL
+ * of its own kind (the variable's name is printed before them).
+ */
+const url = (example: string) =>
+  z.url({
+    protocol: /^https?$/,
+    error: (issue) =>
+      issue.input === undefined ? `is required: a URL such as ${example}` : `must be a URL such as ${example}`,
+  });
 
-/** The gateway's settings, from the environment (`TMAI_…`); see the README's "Running the gateway". */
-export const GatewayConfigSchema = z.object({
+/** Every variable, each checked on its own. */
+const GatewayVariables = z.object({
   TMAI_GATEWAY_HOST: z.string().default("127.0.0.1"),
   TMAI_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
-  TMAI_RPC_URL: url("TMAI_RPC_URL"),
+  TMAI_RPC_URL: url("http://127.0.0.1:8545 (the chain's JSON-RPC)"),
   /** Addresses; by default those recorded for the RPC's chain in deploy/deployments/. */
   TMAI_VOTING_ESCROW: z
     .string()
@@ -17,7 +26,7 @@ export const GatewayConfigSchema = z.object({
     .string()
     .regex(/^0x[0-9a-fA-F]{40}$/, "must be an address")
     .optional(),
-  TMAI_UPSTREAM: url("TMAI_UPSTREAM"),
+  TMAI_UPSTREAM: url("http://127.0.0.1:8788 (the data API the gateway fronts)"),
   TMAI_DATA_PREFIX: z.string().startsWith("/", 'must start with "/"').default("/v1/data"),
   TMAI_GATEWAY_DB: z.string().min(1).default("gateway.sqlite"),
   TMAI_REDIS_URL: z
@@ -35,10 +44,27 @@ export const GatewayConfigSchema = z.object({
   TMAI_PLANS: z.string().min(1).optional(),
   /** The SIWE domain and origin sign-in messages must name (default: the gateway's own host and port). */
   TMAI_SIWE_DOMAIN: z.string().min(1).optional(),
-  TMAI_SIWE_ORIGIN: z.url().optional(),
+  TMAI_SIWE_ORIGIN: url("https://api.example.com (the gateway's public origin)").optional(),
   TMAI_SYNC_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
+  /**
+   * On SIGTERM/SIGINT: how long `/readyz` answers 503 while requests are still served, so load balancers stop
+   * sending (a couple of their health-check periods), before the server stops accepting connections.
+   */
+  TMAI_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** From the signal to the exit, drain delay included: requests still running then are cut (and the exit code is 1). */
+  TMAI_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
   TMAI_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
+
+/** The gateway's settings, from the environment (`TMAI_…`); see the README's "Running the gateway". */
+export const GatewayConfigSchema = GatewayVariables.refine(
+  (config) => config.TMAI_DRAIN_DELAY_MS < config.TMAI_SHUTDOWN_TIMEOUT_MS,
+  {
+    path: ["TMAI_DRAIN_DELAY_MS"],
+    message:
+      "must be shorter than TMAI_SHUTDOWN_TIMEOUT_MS (the deadline counts the drain delay), or requests in flight get no time to finish",
+  },
+);
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

@@ -6,6 +6,18 @@ import { expect } from "chai";
 import { GatewayConfigError, gatewayConfigFrom } from "../../src/gateway/config.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/gateway/main.ts", import.meta.url));
+const KEY = randomBytes(32).toString("base64");
+
+/** The message `read` throws (a GatewayConfigError), or fails the test if it throws none. */
+function messageOf(read: () => unknown): string {
+  try {
+    read();
+  } catch (error) {
+    expect(error).to.be.instanceOf(GatewayConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("the configuration was accepted");
+}
 
 describe("gateway configuration (npm run gateway)", () => {
   it("fills in defaults and names every missing or malformed variable", () => {
@@ -21,6 +33,8 @@ describe("gateway configuration (npm run gateway)", () => {
       TMAI_STORE_OUTAGE_PAID: "closed",
       TMAI_STORE_OUTAGE_FREE: "open",
       TMAI_SYNC_INTERVAL_MS: 2_000,
+      TMAI_DRAIN_DELAY_MS: 5_000,
+      TMAI_SHUTDOWN_TIMEOUT_MS: 25_000,
     });
     const error = (() => {
       try {
@@ -46,6 +60,35 @@ describe("gateway configuration (npm run gateway)", () => {
     ]) {
       expect(error?.message).to.include(name);
     }
+  });
+
+  it("gives each URL variable an example of its own kind, saying whether it is missing or malformed", () => {
+    const message = messageOf(() =>
+      gatewayConfigFrom({ TMAI_UPSTREAM: "localhost:8788", TMAI_SIWE_ORIGIN: "api.example.com", TMAI_MASTER_KEY: KEY }),
+    );
+    expect(message).to.include("TMAI_RPC_URL: is required: a URL such as http://127.0.0.1:8545 (the chain's JSON-RPC)");
+    expect(message).to.include(
+      "TMAI_UPSTREAM: must be a URL such as http://127.0.0.1:8788 (the data API the gateway fronts)",
+    );
+    expect(message).to.include("TMAI_SIWE_ORIGIN: must be a URL such as https://api.example.com");
+  });
+
+  it("refuses a drain delay that leaves requests in flight no time before the shutdown deadline", () => {
+    const base = {
+      TMAI_RPC_URL: "http://127.0.0.1:8545",
+      TMAI_UPSTREAM: "http://127.0.0.1:8788",
+      TMAI_MASTER_KEY: KEY,
+    };
+    expect(gatewayConfigFrom({ ...base, TMAI_DRAIN_DELAY_MS: "0", TMAI_SHUTDOWN_TIMEOUT_MS: "100" })).to.deep.include({
+      TMAI_DRAIN_DELAY_MS: 0,
+      TMAI_SHUTDOWN_TIMEOUT_MS: 100,
+    });
+    expect(messageOf(() => gatewayConfigFrom({ ...base, TMAI_DRAIN_DELAY_MS: "25000" }))).to.include(
+      "TMAI_DRAIN_DELAY_MS: must be shorter than TMAI_SHUTDOWN_TIMEOUT_MS",
+    );
+    expect(messageOf(() => gatewayConfigFrom({ ...base, TMAI_SHUTDOWN_TIMEOUT_MS: "3600000" }))).to.include(
+      "TMAI_SHUTDOWN_TIMEOUT_MS",
+    );
   });
 
   it("refuses to start without its configuration, saying what is missing, with exit code 1", async () => {
