@@ -53,6 +53,25 @@ const GatewayVariables = z.object({
   TMAI_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** From the signal to the exit, drain delay included: requests still running then are cut (and the exit code is 1). */
   TMAI_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
+  /** The upstream's time to answer (headers, then between body chunks) before a 504 `upstream-timeout`. */
+  TMAI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Requests waiting for the upstream at once; more are refused with 503 `upstream-unavailable`. */
+  TMAI_UPSTREAM_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1_024),
+  /**
+   * The proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` is believed for the client address
+   * the per-client limits use; none by default (the connection's address is used).
+   */
+  TMAI_TRUST_PROXY: z
+    .string()
+    .regex(/^[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*$/, "must be addresses or CIDRs separated by commas, e.g. 10.0.0.0/8")
+    .optional(),
+  /** Per client address and minute: sign-in requests, and failed authentications. */
+  TMAI_SIGNIN_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  TMAI_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Live API keys a wallet may hold at once. */
+  TMAI_MAX_KEYS_PER_WALLET: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Days the audit log keeps its entries. */
+  TMAI_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
   TMAI_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

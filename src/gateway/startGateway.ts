@@ -121,6 +121,15 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       store,
       lifecycle,
       storeOutage: { paidRoutes: config.TMAI_STORE_OUTAGE_PAID, freeRoutes: config.TMAI_STORE_OUTAGE_FREE },
+      upstreamTimeoutMs: config.TMAI_UPSTREAM_TIMEOUT_MS,
+      upstreamGuard: { maxInFlight: config.TMAI_UPSTREAM_MAX_IN_FLIGHT },
+      ...(config.TMAI_TRUST_PROXY ? { trustProxy: config.TMAI_TRUST_PROXY.split(",") } : {}),
+      clientLimits: {
+        signInPerMinute: config.TMAI_SIGNIN_PER_MINUTE,
+        failuresPerMinute: config.TMAI_AUTH_FAILURES_PER_MINUTE,
+      },
+      maxKeysPerWallet: config.TMAI_MAX_KEYS_PER_WALLET,
+      auditRetentionDays: config.TMAI_AUDIT_RETENTION_DAYS,
       ...(logger ? { logger } : {}),
     });
     const url = await app.listen({ host: config.TMAI_GATEWAY_HOST, port: config.TMAI_GATEWAY_PORT });

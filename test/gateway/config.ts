@@ -20,6 +20,31 @@ function messageOf(read: () => unknown): string {
 }
 
 describe("gateway configuration (npm run gateway)", () => {
+  it("defaults the upstream timeout, queue and per-client limits, and checks the trusted proxies", () => {
+    const base = {
+      TMAI_RPC_URL: "http://127.0.0.1:8545",
+      TMAI_UPSTREAM: "http://127.0.0.1:8788",
+      TMAI_MASTER_KEY: KEY,
+    };
+    expect(gatewayConfigFrom(base)).to.deep.include({
+      TMAI_UPSTREAM_TIMEOUT_MS: 10_000,
+      TMAI_UPSTREAM_MAX_IN_FLIGHT: 1_024,
+      TMAI_SIGNIN_PER_MINUTE: 30,
+      TMAI_AUTH_FAILURES_PER_MINUTE: 30,
+      TMAI_MAX_KEYS_PER_WALLET: 100,
+      TMAI_AUDIT_RETENTION_DAYS: 90,
+    });
+    expect(gatewayConfigFrom({ ...base, TMAI_TRUST_PROXY: "10.0.0.0/8,127.0.0.1" }).TMAI_TRUST_PROXY).to.equal(
+      "10.0.0.0/8,127.0.0.1",
+    );
+    expect(messageOf(() => gatewayConfigFrom({ ...base, TMAI_TRUST_PROXY: "everyone" }))).to.include(
+      "TMAI_TRUST_PROXY: must be addresses or CIDRs",
+    );
+    expect(messageOf(() => gatewayConfigFrom({ ...base, TMAI_UPSTREAM_TIMEOUT_MS: "0" }))).to.include(
+      "TMAI_UPSTREAM_TIMEOUT_MS",
+    );
+  });
+
   it("fills in defaults and names every missing or malformed variable", () => {
     const config = gatewayConfigFrom({
       TMAI_RPC_URL: "http://127.0.0.1:8545",
