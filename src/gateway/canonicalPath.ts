@@ -55,7 +55,11 @@ function decodeOnce(text: string): string | undefined {
   }
 }
 
+/** A segment that needs no encoding (the common case). */
+const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,=:@]*$/;
+
 function encodeSegment(segment: string): string {
+  if (PLAIN_SEGMENT.test(segment)) return segment;
   let out = "";
   for (const char of segment) {
     if (KEEP_IN_SEGMENT.test(char)) out += char;
