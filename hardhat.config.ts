@@ -51,6 +51,12 @@ export default defineConfig({
   // Ignition modules live in deploy/modules and deployments are recorded in deploy/deployments/chain-<id>.
   paths: { ignition: "deploy" },
   networks: {
+    // `npx hardhat node`; its clock starts at TMAI_CHAIN_START when set: `npm start` starts it in the past, so that
+    // the demo epoch's time travel ends at the wall clock, the one the gateway reads (see scripts/stack.ts).
+    node: {
+      type: "edr-simulated",
+      ...(process.env.TMAI_CHAIN_START ? { initialDate: process.env.TMAI_CHAIN_START } : {}),
+    },
     // `npm start` runs a Hardhat node here; the wallet CLI and the scripts reach it with `--network localhost`.
     localhost: { type: "http", chainType: "l1", url: `http://127.0.0.1:${process.env.TMAI_RPC_PORT ?? 8545}` },
     // RPC URLs and the deployer key come from the Hardhat keystore (`npx hardhat keystore set BASE_RPC_URL`)

@@ -5,16 +5,21 @@
  * wallet by signing in with it, prints everything with `curl` examples, and keeps running until Ctrl-C, then stops
  * everything it started.
  *
+ * One clock: the demo epoch moves the chain's clock 3 days (`DEMO_EPOCH_SECONDS`), so the node starts that long (and
+ * an hour more, for the deployment and the locks) before now; the demo brings it back to the wall clock, the one the
+ * gateway reads. A chain left ahead would make `/v1/me` and `balanceOf()` disagree by days of decay.
+ *
  * Environment: TMAI_RPC_PORT (default 8545), TMAI_GATEWAY_PORT (8787), TMAI_EXAMPLE_API_PORT (8788).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { toHex } from "viem";
+import { createPublicClient, http, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { deploymentFile, loadDeployment } from "../src/chain/deployments.ts";
-import { runDemoEpoch } from "../src/demo/demoEpoch.ts";
+import { veBalanceAt } from "../src/chain/veBalance.ts";
+import { DEMO_EPOCH_SECONDS, runDemoEpoch } from "../src/demo/demoEpoch.ts";
 import { createKeyBySigningIn } from "../src/demo/demoKeys.ts";
 import { seedDemoWallets } from "../src/demo/seedDemoWallets.ts";
 import { waitForRpc } from "../src/demo/waitForRpc.ts";
@@ -84,8 +89,11 @@ if (
 rmSync(new URL(`deploy/deployments/chain-${CHAIN_ID}`, root), { recursive: true, force: true });
 mkdirSync(new URL("cache/", root), { recursive: true });
 const nodeLog = new URL("cache/hardhat-node.log", root);
+const chainStart = new Date(Date.now() - (DEMO_EPOCH_SECONDS + 3_600) * 1000);
 const node = spawn(process.execPath, [hardhatCli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
   cwd: fileURLToPath(root),
+  // Read by hardhat.config.ts (`networks.node.initialDate`).
+  env: { ...process.env, TMAI_CHAIN_START: chainStart.toISOString() },
   stdio: ["ignore", "pipe", "pipe"],
 });
 children.add(node);
@@ -105,7 +113,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-console.log(`Starting a Hardhat node on ${rpcUrl} (log: ${nodeLog.pathname})…`);
+console.log(
+  `Starting a Hardhat node on ${rpcUrl}, its clock at ${chainStart.toISOString()} (log: ${nodeLog.pathname})…`,
+);
 await waitForRpc(rpcUrl, 60_000).catch((error: Error) => fail(error.message));
 
 console.log("Deploying the suite with Hardhat Ignition (deploy/modules/LocalSuite.ts)…");
@@ -125,24 +135,10 @@ const addresses = loadDeployment(CHAIN_ID);
 if (addresses.token === undefined)
   fail(`the local deployment has no test token (${deploymentFile(CHAIN_ID).pathname})`);
 
-console.log("Locking for the demo wallets…\n");
+console.log("Locking for the demo wallets…");
 const wallets = await seedDemoWallets({ rpcUrl, addresses: { ...addresses, token: addresses.token } });
 
-console.log(
-  formatTable([
-    ["wallet", "address", "locked TMAI", "unlocks", "veTMAI", "level", "tier"],
-    ...wallets.map((w) => [
-      w.label,
-      w.address,
-      formatTokens(w.amount),
-      w.permanent ? "never (permanent)" : formatDate(w.end),
-      formatTokens(w.veTMAI),
-      String(w.level),
-      w.tier,
-    ]),
-  ]),
-);
-console.log("\nSharing 100,000 TMAI of revenue in a demo epoch (the chain's clock moves 3 days ahead)…");
+console.log("Sharing 100,000 TMAI of revenue in a demo epoch (the chain's clock moves 3 days, up to now)…\n");
 const demoReport = fileURLToPath(new URL("distributions/local/", root));
 const epoch = await runDemoEpoch({
   rpcUrl,
@@ -150,6 +146,23 @@ const epoch = await runDemoEpoch({
   outDir: demoReport,
   reward: "100000",
 });
+// veTMAI now (the chain's clock after the demo epoch), computed from each lock as the gateway computes it.
+const chainNow = (await createPublicClient({ transport: http(rpcUrl) }).getBlock()).timestamp;
+console.log(
+  formatTable([
+    ["wallet", "address", "locked TMAI", "unlocks", "veTMAI now", "level", "tier"],
+    ...wallets.map((w) => [
+      w.label,
+      w.address,
+      formatTokens(w.amount),
+      w.permanent ? "never (permanent)" : formatDate(w.end),
+      formatTokens(veBalanceAt(w, chainNow)),
+      String(w.level),
+      w.tier,
+    ]),
+  ]),
+);
+console.log();
 console.log(
   formatTable([
     ["wallet", "revenue share (TMAI)", "share of the epoch's veTMAI·seconds"],

@@ -4,24 +4,48 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { type Address, createPublicClient, http } from "viem";
+import {
+  type Address,
+  createPublicClient,
+  createTestClient,
+  formatUnits,
+  http,
+  type PublicClient,
+  parseUnits,
+} from "viem";
 import { hardhat } from "viem/chains";
-import { revenueDistributorAbi, stakingScoreAbi } from "../src/chain/abis.ts";
+import { revenueDistributorAbi, stakingScoreAbi, votingEscrowAbi } from "../src/chain/abis.ts";
 import { loadDeployment } from "../src/chain/deployments.ts";
+import { veSlope } from "../src/chain/veBalance.ts";
 import { waitForRpc } from "../src/demo/waitForRpc.ts";
-import { startLocalStack } from "./helpers/localStack.ts";
+import { type LocalStack, startLocalStack } from "./helpers/localStack.ts";
 
 describe("npm start (the local stack)", function () {
   this.timeout(180_000);
 
-  it("starts a node, deploys the suite, seeds levels 0/2/5/8/10, answers queries, and stops on Ctrl-C", async () => {
-    const stack = await startLocalStack(20_000 + (process.pid % 10_000));
-    expect(stack.output()).to.include(`Gateway        ${stack.gatewayUrl}`);
-    try {
+  describe("once started", () => {
+    let stack: LocalStack;
+    let client: PublicClient;
+    before(async () => {
+      stack = await startLocalStack(20_000 + (process.pid % 10_000));
+      client = createPublicClient({ chain: hardhat, transport: http(stack.rpcUrl) }) as PublicClient;
+    });
+    let stopped = false;
+    after(async () => {
+      // Stops it if a test failed before the last one did.
+      if (!stopped) await stack?.stop();
+    });
+    const keysOf = () =>
+      Object.fromEntries(
+        [...stack.output().matchAll(/^level (\d+)\s+\w+\s+(tmai_\S+)$/gm)].map((m) => [Number(m[1]), m[2] as string]),
+      );
+    const walletsOf = () => [...stack.output().matchAll(/^level (\d+)\s+(0x[0-9a-fA-F]{40})/gm)];
+
+    it("deploys the suite, seeds levels 0/2/5/8/10 and accepts a demo epoch whose report is on disk", async () => {
+      expect(stack.output()).to.include(`Gateway        ${stack.gatewayUrl}`);
       expect(stack.output()).to.include(`RPC URL        ${stack.rpcUrl}`);
       const addresses = loadDeployment(31337);
-      const client = createPublicClient({ chain: hardhat, transport: http(stack.rpcUrl) });
-      const wallets = [...stack.output().matchAll(/^level (\d+)\s+(0x[0-9a-fA-F]{40})/gm)];
+      const wallets = walletsOf();
       expect(wallets.map((m) => Number(m[1]))).to.deep.equal([0, 2, 5, 8, 10]);
       for (const [, level, address] of wallets) {
         const onChain = await client.readContract({
@@ -42,11 +66,10 @@ describe("npm start (the local stack)", function () {
       });
       expect(root).to.equal(report.root);
       expect(report.accounts).to.have.length(5);
+    });
 
-      // The gateway and its demo keys: what the printed curl commands show.
-      const keys = Object.fromEntries(
-        [...stack.output().matchAll(/^level (\d+)\s+\w+\s+(tmai_\S+)$/gm)].map((m) => [Number(m[1]), m[2] as string]),
-      );
+    it("answers the printed curl examples with the demo keys (tier, 403 below VIP, 429 on the 11th call)", async () => {
+      const keys = keysOf();
       expect(Object.keys(keys).map(Number)).to.deep.equal([0, 2, 5, 8, 10]);
       const gateway = stack.gatewayUrl;
       expect(stack.output()).to.include(`curl -s ${gateway}/v1/me -H "x-api-key: ${keys[5]}"`);
@@ -65,14 +88,49 @@ describe("npm start (the local stack)", function () {
         await response.arrayBuffer();
       }
       expect(statuses).to.deep.equal([...Array(10).fill(200), 429]);
-    } finally {
+    });
+
+    it("leaves the chain on the wall clock, so /v1/me's veTMAI is balanceOf() within one second's decay", async () => {
+      // The level-2 wallet's lock decays (100,000 TMAI for 26 weeks): a clock days apart shows as hundreds of veTMAI.
+      const address = walletsOf().find((m) => m[1] === "2")?.[2] as Address;
+      const key = keysOf()[2] as string;
+      const { votingEscrow } = loadDeployment(31337);
+      const [amount] = await client.readContract({
+        address: votingEscrow,
+        abi: votingEscrowAbi,
+        functionName: "locked",
+        args: [address],
+      });
+      // A block stamped now, then balanceOf() at that block and /v1/me at once.
+      await createTestClient({ chain: hardhat, mode: "hardhat", transport: http(stack.rpcUrl) }).mine({ blocks: 1 });
+      const block = await client.getBlock();
+      const onChain = await client.readContract({
+        address: votingEscrow,
+        abi: votingEscrowAbi,
+        functionName: "balanceOf",
+        args: [address],
+      });
+      const me = (await (await fetch(`${stack.gatewayUrl}/v1/me`, { headers: { "x-api-key": key } })).json()) as {
+        veTMAI: string;
+      };
+      const wallClock = BigInt(Math.floor(Date.now() / 1000));
+      const gap = onChain - parseUnits(me.veTMAI, 18);
+      expect(gap >= 0n && gap <= veSlope(amount)).to.equal(
+        true,
+        `/v1/me says ${me.veTMAI} veTMAI, balanceOf() ${formatUnits(onChain, 18)} (one second's decay: ${formatUnits(veSlope(amount), 18)})`,
+      );
+      expect(Number(wallClock - block.timestamp)).to.be.within(0, 1, "the chain's clock is the wall clock");
+    });
+
+    it("stops everything it started on Ctrl-C, with exit code 0", async () => {
+      stopped = true;
       expect(await stack.stop()).to.equal(0);
-    }
-    const stillUp = await waitForRpc(stack.rpcUrl, 1_000).then(
-      () => true,
-      () => false,
-    );
-    expect(stillUp).to.equal(false, "the node must stop with the stack");
+      const stillUp = await waitForRpc(stack.rpcUrl, 1_000).then(
+        () => true,
+        () => false,
+      );
+      expect(stillUp).to.equal(false, "the node must stop with the stack");
+    });
   });
 
   it("refuses to start when something already answers on the port, saying how to choose another", async () => {

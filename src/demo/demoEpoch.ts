@@ -25,8 +25,17 @@ export interface DemoEpochParameters {
 }
 
 /**
+ * How far the demo epoch moves a chain's clock: the epoch's day, then the root's delay (the distributor's
+ * `rootDelay`, two days as deployed by the local suite).
+ */
+export const DEMO_EPOCH_SECONDS = 3 * 86_400;
+
+/**
  * On a local chain: funds the distributor, lets one day pass, computes epoch 1 over that day, proposes it, lets
- * the 2-day delay pass and accepts it — so claims can be tried at once. Moves the chain's clock 3 days ahead.
+ * the 2-day delay pass and accepts it — so claims can be tried at once. Moves the chain's clock `DEMO_EPOCH_SECONDS`
+ * ahead, but never past the wall clock when the chain is that far behind it: a chain started that long before now
+ * (as `npm start` starts its node) ends on the wall clock, so the chain and the gateway (which reads the wall
+ * clock) compute the same veTMAI. Otherwise the chain is left ahead of the wall clock.
  */
 export async function runDemoEpoch({ rpcUrl, addresses, outDir, reward }: DemoEpochParameters) {
   const transport = http(rpcUrl);
@@ -86,7 +95,15 @@ export async function runDemoEpoch({ rpcUrl, addresses, outDir, reward }: DemoEp
       report.totals.map((t) => BigInt(t.cumulative)),
     ],
   });
-  await pass(2n * 86_400n);
+  // The root is accepted in the first block past its delay, or at the wall clock if that is later.
+  const rootDelay = await publicClient.readContract({
+    address: distributor,
+    abi: revenueDistributorAbi,
+    functionName: "rootDelay",
+  });
+  const acceptable = (await publicClient.getBlock()).timestamp + rootDelay;
+  const wallClock = BigInt(Math.floor(Date.now() / 1000));
+  await testClient.setNextBlockTimestamp({ timestamp: acceptable > wallClock ? acceptable : wallClock });
   await write({ address: distributor, abi: revenueDistributorAbi, functionName: "acceptRoot" });
   return { file, report };
 }
