@@ -120,7 +120,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const seconds = () => Math.floor(now() / 1000);
   // Several gateways (sharing usage through Redis) may share this file on one host: WAL lets them read while one
   // writes, and a writer waits for another instead of failing.
-  options.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;");
+  options.db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;");
   const store = options.store ?? new SqliteUsageStore(options.db);
   const keys = new ApiKeyStore(options.db, options.masterKey, { maxLivePerWallet: options.maxKeysPerWallet ?? 100 });
   const outage = options.storeOutage ?? { paidRoutes: "closed", freeRoutes: "open" };
