@@ -20,7 +20,7 @@ import { maskKeys } from "./logger.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { type PlansConfig, routeMatcher } from "./plans.ts";
 import { Problem, type ProblemType } from "./problems.ts";
-import { type SiweAuth, SiweError } from "./SiweAuth.ts";
+import { type SiweAuth, SiweCapacityError, SiweError } from "./SiweAuth.ts";
 import { SqliteUsageStore } from "./SqliteUsageStore.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
 import { UpstreamGuard, type UpstreamGuardParameters } from "./UpstreamGuard.ts";
@@ -188,7 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     const at = seconds();
     audit.prune(at - (options.auditRetentionDays ?? 90) * 86_400);
     keys.prune(at - (MAX_USAGE_DAYS + 30) * 86_400);
-    options.siwe.prune?.(at);
+    options.siwe.prune(at);
   }
 
   /** Renders a problem (and labels the request's outcome with its type). */
@@ -386,7 +386,19 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
 
   app.get("/v1/auth/nonce", async (request) => {
     signInAllowed(request);
-    return { nonce: options.siwe.issueNonce(seconds()) };
+    try {
+      return { nonce: options.siwe.issueNonce(seconds()) };
+    } catch (error) {
+      if (!(error instanceof SiweCapacityError)) throw error;
+      throw new Problem("sign-in-unavailable", "Sign-in busy", error.message, { headers: { "Retry-After": "60" } });
+    }
+  });
+
+  /** Sign-out: the session presented ends at once. */
+  app.delete("/v1/auth/session", async (request, reply) => {
+    sessionWallet(request);
+    options.siwe.revokeSession(/^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1] ?? "");
+    return reply.code(204).send();
   });
 
   app.post<{ Body: { message: string; signature: string } }>(

@@ -67,6 +67,16 @@ describe("gateway limits on what anyone can do without credentials", function ()
     expect((await h.call("GET", "/v1/me", { headers: { "x-api-key": key } })).status).to.equal(200);
   });
 
+  it("signs out: DELETE /v1/auth/session ends the session at once", async () => {
+    h = await startGatewayHarness();
+    const user = await h.signIn();
+    expect((await h.call("GET", "/v1/keys", { headers: user.auth })).status).to.equal(200);
+    expect((await h.call("DELETE", "/v1/auth/session", { headers: user.auth })).status).to.equal(204);
+    const after = await h.call("GET", "/v1/keys", { headers: user.auth });
+    expect(after.status).to.equal(401);
+    expect(after.body.type).to.match(/session-required$/);
+  });
+
   it("caps the live keys of a wallet (a rotation at the cap still works)", async () => {
     h = await startGatewayHarness({ maxKeysPerWallet: 3 });
     const user = await h.signIn();
