@@ -47,6 +47,13 @@ const GatewayVariables = z.object({
   TMAI_SIWE_ORIGIN: url("https://api.example.com (the gateway's public origin)").optional(),
   TMAI_SYNC_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
   /**
+   * Blocks the tier tracker stays behind the chain's head; by default 0 on local chains (31337, 1337: a block per
+   * transaction) and 3 elsewhere (`defaultConfirmations`). Reorgs deeper than this are still undone at the next sync.
+   */
+  TMAI_CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).optional(),
+  /** Wallets the tier tracker keeps in memory; past it, the least recently asked for is read again when next asked. */
+  TMAI_MAX_TRACKED_WALLETS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /**
    * On SIGTERM/SIGINT: how long `/readyz` answers 503 while requests are still served, so load balancers stop
    * sending (a couple of their health-check periods), before the server stops accepting connections.
    */

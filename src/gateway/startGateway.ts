@@ -9,7 +9,7 @@ import { DEFAULT_PLANS, loadPlans } from "./plans.ts";
 import { RedisUsageStore } from "./RedisUsageStore.ts";
 import { SiweAuth } from "./SiweAuth.ts";
 import { SqliteFileInUseError, SqliteUsageStore } from "./SqliteUsageStore.ts";
-import { TierTracker } from "./TierTracker.ts";
+import { defaultConfirmations, TierTracker } from "./TierTracker.ts";
 import type { UsageStore } from "./usageStore.ts";
 
 export interface ShutdownParameters {
@@ -93,7 +93,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     const recorded = config.TMAI_VOTING_ESCROW && config.TMAI_STAKING_SCORE ? undefined : loadDeployment(chainId);
     const votingEscrow = getAddress((config.TMAI_VOTING_ESCROW ?? recorded?.votingEscrow) as Address);
     const stakingScore = getAddress((config.TMAI_STAKING_SCORE ?? recorded?.stakingScore) as Address);
-    tracker = new TierTracker({ client, votingEscrow, stakingScore });
+    tracker = new TierTracker({
+      client,
+      votingEscrow,
+      stakingScore,
+      confirmations: config.TMAI_CONFIRMATIONS ?? defaultConfirmations(chainId),
+      maxWallets: config.TMAI_MAX_TRACKED_WALLETS,
+    });
     await tracker.start();
     tracker.follow(config.TMAI_SYNC_INTERVAL_MS);
 

@@ -27,6 +27,8 @@ describe("gateway TierTracker (tiers from locks and thresholds, kept fresh by ev
     const now = async () => BigInt(await networkHelpers.time.latest());
     // Alice: 100,000 TMAI for 52 weeks ≈ 199,000 veTMAI → level 2 (Advanced).
     await ve.write.createLock([100_000n * E18, (await now()) + 52n * WEEK], { account: alice.account });
+    // A first sight reads the lock at the last block the tracker applied.
+    await tracker.sync();
 
     const first = await tracker.standing(alice.account.address, await now());
     expect(first.level).to.equal(2);
@@ -105,6 +107,7 @@ describe("gateway TierTracker (tiers from locks and thresholds, kept fresh by ev
       const end = BigInt(await networkHelpers.time.latest()) + 52n * WEEK;
       await ve.write.createLock([amount, end], { account: wallet.account });
     }
+    await tracker.sync();
     const now = BigInt(await networkHelpers.time.latest());
     ethCalls = 0;
     const standings = await Promise.all(wallets.map((wallet) => tracker.standing(wallet.account.address, now)));
