@@ -26,6 +26,9 @@ interface PendingWrite {
   reject: (error: Error) => void;
 }
 
+/** How many keys one query of a usage read covers (at most 366 rows each). */
+const READ_BATCH = 20;
+
 /** How many wallets' counters stay in memory before the least recent are dropped (and re-read when needed). */
 const MAX_WALLETS_IN_MEMORY = 100_000;
 
@@ -187,15 +190,23 @@ export class SqliteUsageStore implements UsageStore {
     return usageOf(plan, this.#monthUsed(wallet, monthOf(now).period), this.#minuteUsed(wallet, now), now);
   }
 
+  /**
+   * One indexed query per `READ_BATCH` keys (the keys passed as one JSON array), the event loop getting a turn
+   * between them; rows in the order of `keyIds`, then by day.
+   */
   async keyDays(keyIds: readonly string[], fromDay: string, toDay: string): Promise<KeyDay[]> {
-    const rows: KeyDay[] = [];
     const select = this.#sql(
-      "SELECT day, requests, credits, refused FROM key_daily_usage WHERE key_id = ? AND day BETWEEN ? AND ? ORDER BY day",
+      "SELECT key_id AS keyId, day, requests, credits, refused FROM key_daily_usage WHERE key_id IN (SELECT value FROM json_each(?)) AND day BETWEEN ? AND ?",
     );
-    for (const keyId of keyIds) {
-      for (const row of select.all(keyId, fromDay, toDay) as Omit<KeyDay, "keyId">[]) rows.push({ keyId, ...row });
+    const byKey = new Map<string, KeyDay[]>(keyIds.map((keyId) => [keyId, []]));
+    // Bound: the caller bounds the keys and the range; READ_BATCH keys per query.
+    for (let start = 0; start < keyIds.length; start += READ_BATCH) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const batch = JSON.stringify(keyIds.slice(start, start + READ_BATCH));
+      for (const { keyId, day, requests, credits, refused } of select.all(batch, fromDay, toDay) as unknown as KeyDay[])
+        byKey.get(keyId)?.push({ keyId, day, requests, credits, refused });
     }
-    return rows;
+    return [...byKey.values()].flatMap((days) => days.sort((a, b) => (a.day < b.day ? -1 : 1)));
   }
 
   async claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean> {
@@ -208,6 +219,11 @@ export class SqliteUsageStore implements UsageStore {
 
   async ping(): Promise<boolean> {
     return this.#db.isOpen;
+  }
+
+  /** Whether the counters outlive the process: a database on a file, not in memory. */
+  get durable(): boolean {
+    return this.#db.isOpen && this.#db.location() !== null;
   }
 
   /** Credits `wallet` used in `period`: from memory, read from the database the first time (plus what is pending). */

@@ -45,6 +45,16 @@ export interface UsageStore {
   claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
   /** Whether the store answers now. */
   ping(): Promise<boolean>;
+  /**
+   * Whether the counters survive a restart of the store: SQLite on a file yes, in memory no; Redis only with
+   * `appendonly yes` (read from `INFO persistence` at each connection; `undefined` while unknown or when refused).
+   */
+  readonly durable?: boolean | undefined;
+  /**
+   * When (ms) the store last found its counters lost since it started — a Redis restarted without persistence,
+   * flushed, or failed over to an empty replica: this month's quotas and the key histories restarted from zero.
+   */
+  readonly countersLostAt?: number | undefined;
   close(): Promise<void>;
 }
 
@@ -73,6 +83,15 @@ export function daysBetween(fromDay: string, toDay: string): string[] {
   // Loop bound: the caller limits the range (GET /v1/usage allows 366 days).
   for (let t = Date.parse(`${fromDay}T00:00:00Z`); t <= end; t += 86_400_000) days.push(dayOf(t));
   return days;
+}
+
+/** Every `YYYY-MM` from the month of `fromDay` to the month of `toDay`, inclusive. */
+export function monthsBetween(fromDay: string, toDay: string): string[] {
+  const [fromYear, fromMonth] = fromDay.split("-").map(Number) as [number, number];
+  const [toYear, toMonth] = toDay.split("-").map(Number) as [number, number];
+  const count = (toYear - fromYear) * 12 + toMonth - fromMonth + 1;
+  // Bound: the caller limits the range (GET /v1/usage allows 366 days, so at most 13 months).
+  return Array.from({ length: Math.max(0, count) }, (_, i) => monthOf(Date.UTC(fromYear, fromMonth - 1 + i, 1)).period);
 }
 
 /** The usage figures a decision or a peek reports, from the counts after it. */

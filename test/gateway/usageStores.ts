@@ -133,6 +133,58 @@ for (const [kind, { open, reopen }] of kinds) {
       expect(await a.keyDays(["laptop"], "2027-04-02", "2027-04-30")).to.deep.equal([]);
     });
 
+    it("returns the daily counts of 200 keys over 366 days, in key then day order, and only the days asked for", async function () {
+      this.timeout(60_000);
+      const payer = wallet();
+      const plan = { name: "Unlimited", monthlyQuota: 10_000_000, perMinute: 10_000_000 };
+      const keyIds = Array.from({ length: 200 }, (_, k) => `many${k}`);
+      const first = Date.UTC(2027, 0, 1);
+      // Key k spends 1 + (k + d) % 5 credits on day d (one request), and key 0 is also refused once on 2027-03-01.
+      const cost = (k: number, d: number) => 1 + ((k + d) % 5);
+      const charges = keyIds.flatMap((keyId, k) => Array.from({ length: 366 }, (_, d) => ({ keyId, k, d })));
+      // Bound: 73,200 decisions, 5,000 in flight at a time.
+      for (let i = 0; i < charges.length; i += 5_000) {
+        await Promise.all(
+          charges
+            .slice(i, i + 5_000)
+            .map(({ keyId, k, d }, j) =>
+              (j % 2 ? a : b).decide(payer, keyId, plan, cost(k, d), first + d * 86_400_000),
+            ),
+        );
+      }
+      await a.decide(payer, "many0", { ...plan, monthlyQuota: 0 }, 1, Date.UTC(2027, 2, 1));
+      const line = (day: { keyId: string; day: string; requests: number; credits: number; refused: number }) =>
+        `${day.keyId} ${day.day} ${day.requests} ${day.credits} ${day.refused}`;
+      const expected = (fromDay: number, toDay: number) =>
+        keyIds.flatMap((keyId, k) =>
+          Array.from({ length: toDay - fromDay + 1 }, (_, i) => {
+            const d = fromDay + i;
+            const day = new Date(first + d * 86_400_000).toISOString().slice(0, 10);
+            return `${keyId} ${day} 1 ${cost(k, d)} ${keyId === "many0" && day === "2027-03-01" ? 1 : 0}`;
+          }),
+        );
+      const all = (await b.keyDays([...keyIds, "unused"], "2027-01-01", "2028-01-01")).map(line);
+      expect(all).to.have.length(200 * 366);
+      const wanted = expected(0, 365);
+      const wrong = all.findIndex((row, i) => row !== wanted[i]);
+      expect(wrong, `row ${wrong}: ${all[wrong]}`).to.equal(-1);
+      // A range that starts and ends inside months (2027-03-15 is day 73, 2027-05-10 day 129).
+      const part = (await a.keyDays(keyIds, "2027-03-15", "2027-05-10")).map(line);
+      expect(part).to.deep.equal(expected(73, 129));
+    });
+
+    it("gives a refunded charge back to the month and to the key's day, keeping the request counted", async () => {
+      const payer = wallet();
+      const now = Date.UTC(2027, 5, 15, 10);
+      await a.decide(payer, "k", advanced, 3, now);
+      await a.decide(payer, "k", advanced, 2, now);
+      await b.refund(payer, "k", 2, now);
+      expect((await a.peek(payer, advanced, now)).quota.used).to.equal(3);
+      expect(await b.keyDays(["k"], "2027-06-15", "2027-06-15")).to.deep.equal([
+        { keyId: "k", day: "2027-06-15", requests: 2, credits: 3, refused: 0 },
+      ]);
+    });
+
     it("keeps every answered charge across a restart", async () => {
       const payer = wallet();
       const now = Date.UTC(2027, 5, 15);
@@ -176,5 +228,13 @@ describe("gateway usage store: SQLite file ownership", () => {
     }
     // Once the first is closed, the file can be opened again.
     await new SqliteUsageStore(file).close();
+  });
+
+  it("reports its counters durable on a file, and not in memory", async () => {
+    const onFile = new SqliteUsageStore(path.join(mkdtempSync(path.join(tmpdir(), "usage-")), "usage.sqlite"));
+    const inMemory = new SqliteUsageStore();
+    expect([onFile.durable, inMemory.durable]).to.deep.equal([true, false]);
+    await onFile.close();
+    await inMemory.close();
   });
 });
