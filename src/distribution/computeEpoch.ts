@@ -1,11 +1,12 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type Address, erc20Abi, getAbiItem, getAddress, type PublicClient, zeroHash } from "viem";
+import { type Address, erc20Abi, getAbiItem, getAddress, isAddressEqual, type PublicClient, zeroHash } from "viem";
 import { revenueDistributorAbi, votingEscrowAbi } from "../chain/abis.ts";
 import { balanceSeconds, type UserCheckpoint } from "./balanceSeconds.ts";
 import { buildStandardTree } from "./buildTree.ts";
+import { epochBlock, FALLBACK_CONFIRMATIONS } from "./epochBlock.ts";
 import type { EpochInput } from "./epochInput.ts";
 import { type AccountRow, type DistributionReport, ReportError, readReport, type TokenAmounts } from "./report.ts";
+import { readScanCache, writeScanCache } from "./scanCache.ts";
 import { splitReward } from "./splitReward.ts";
 
 export interface ScanProgress {
@@ -23,11 +24,19 @@ export interface ComputeEpochParameters {
   input: EpochInput;
   /** Directory the input's `previous` path is relative to. */
   inputDir: string;
-  /** Read the chain at this block (verification reuses the report's); default: the latest block. */
+  /**
+   * Read the chain at this block (verification reuses the report's); default: the chain's finalized block (see
+   * `epochBlock`), so no reorg can change the stakers found or the balances read.
+   */
   atBlock?: bigint;
+  /** Without `atBlock`: read the block this many under the head instead of the finalized one. */
+  confirmations?: bigint;
   /** Blocks per `eth_getLogs` request. */
   chunkSize?: bigint;
-  /** Where to keep scan progress so an interrupted scan resumes; absent: no resume. */
+  /**
+   * Where to keep scan progress so an interrupted scan resumes; absent: no resume. A cache whose last block the chain
+   * no longer has (a reorg below it) is discarded and the scan starts over.
+   */
   scanCacheFile?: string;
   onProgress?: (progress: ScanProgress) => void;
 }
@@ -41,37 +50,40 @@ async function scanStakers(parameters: ComputeEpochParameters, fromBlock: bigint
   const chunk = parameters.chunkSize ?? 5_000n;
   const stakers = new Set<Address>();
   let next = fromBlock;
-  if (scanCacheFile && existsSync(scanCacheFile)) {
-    const cache = JSON.parse(readFileSync(scanCacheFile, "utf8")) as {
-      chainId: number;
-      votingEscrow: Address;
-      fromBlock: string;
-      scannedTo: string;
-      stakers: Address[];
-    };
-    // A cache from the same escrow and start that has not gone past this scan's end resumes it.
-    if (cache.chainId === chainId && cache.votingEscrow === votingEscrow && BigInt(cache.fromBlock) === fromBlock) {
-      if (BigInt(cache.scannedTo) <= toBlock) {
-        for (const staker of cache.stakers) stakers.add(staker);
-        next = BigInt(cache.scannedTo) + 1n;
-      }
+  const cache = scanCacheFile === undefined ? undefined : readScanCache(scanCacheFile);
+  // A cache from the same escrow and start that has not gone past this scan's end resumes it, if the chain still
+  // has the blocks it scanned: a reorg below its last block changes that block's hash.
+  if (
+    cache !== undefined &&
+    cache.chainId === chainId &&
+    isAddressEqual(cache.votingEscrow, votingEscrow) &&
+    cache.fromBlock === fromBlock &&
+    cache.scannedTo <= toBlock
+  ) {
+    const block = await client.getBlock({ blockNumber: cache.scannedTo });
+    if (block.hash === cache.scannedToHash) {
+      for (const staker of cache.stakers) stakers.add(staker);
+      next = cache.scannedTo + 1n;
     }
   }
-  // Loop bound: (toBlock − fromBlock) / chunk requests.
+  // Loop bound: (toBlock − fromBlock) / chunk rounds of one request (two with a cache: the last block's hash).
   while (next <= toBlock) {
     const last = next + chunk - 1n < toBlock ? next + chunk - 1n : toBlock;
-    const logs = await client.getLogs({ address: votingEscrow, event: lockUpdated, fromBlock: next, toBlock: last });
+    const [logs, block] = await Promise.all([
+      client.getLogs({ address: votingEscrow, event: lockUpdated, fromBlock: next, toBlock: last }),
+      scanCacheFile === undefined ? undefined : client.getBlock({ blockNumber: last }),
+    ]);
     for (const log of logs) if (log.args.account) stakers.add(getAddress(log.args.account));
     onProgress?.({ fromBlock, toBlock, scannedTo: last, stakers: stakers.size });
-    if (scanCacheFile) {
-      const cache = {
+    if (scanCacheFile !== undefined && block !== undefined) {
+      writeScanCache(scanCacheFile, {
         chainId,
         votingEscrow,
-        fromBlock: String(fromBlock),
-        scannedTo: String(last),
+        fromBlock,
+        scannedTo: last,
+        scannedToHash: block.hash,
         stakers: [...stakers],
-      };
-      writeFileSync(scanCacheFile, JSON.stringify(cache));
+      });
     }
     next = last + 1n;
   }
@@ -116,11 +128,21 @@ const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().
  */
 export async function computeEpoch(parameters: ComputeEpochParameters): Promise<DistributionReport> {
   const { client, input, votingEscrow, revenueDistributor } = parameters;
-  const blockNumber = parameters.atBlock ?? (await client.getBlockNumber());
-  const block = await client.getBlock({ blockNumber });
+  const block =
+    parameters.atBlock === undefined
+      ? await epochBlock(client, parameters.confirmations)
+      : { ...(await client.getBlock({ blockNumber: parameters.atBlock })), finalized: false };
+  const blockNumber = block.number;
   if (input.end > block.timestamp) {
+    const read =
+      parameters.atBlock !== undefined
+        ? `block ${blockNumber}`
+        : block.finalized
+          ? `the chain's finalized block ${blockNumber}`
+          : `block ${blockNumber}, ${parameters.confirmations ?? FALLBACK_CONFIRMATIONS} under the head`;
     throw new ReportError(
-      `epoch ${input.epoch} ends at ${iso(input.end)}, after the chain's time ${iso(block.timestamp)}: compute it once it is over`,
+      `epoch ${input.epoch} ends at ${iso(input.end)}, after the time of ${read} (${iso(block.timestamp)}): ` +
+        `compute it once it is over${block.finalized ? " and final (on Base, finality trails the head by tens of minutes)" : ""}`,
     );
   }
 
