@@ -24,7 +24,7 @@ import { type SiweAuth, SiweCapacityError, SiweError } from "./SiweAuth.ts";
 import { SqliteUsageStore } from "./SqliteUsageStore.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
 import { UpstreamGuard, type UpstreamGuardParameters } from "./UpstreamGuard.ts";
-import { dayOf, type UsageStore, UsageStoreUnavailableError } from "./usageStore.ts";
+import { dayOf, monthOf, type UsageStore, UsageStoreUnavailableError } from "./usageStore.ts";
 import { SIGNATURE_WINDOW, verifySignedRequest } from "./verifySignedRequest.ts";
 
 export type { OutageMode } from "./dataRoute.ts";
@@ -121,13 +121,13 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   // Several gateways (sharing usage through Redis) may share this file on one host: WAL lets them read while one
   // writes, and a writer waits for another instead of failing.
   options.db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;");
-  const store = options.store ?? new SqliteUsageStore(options.db);
+  const store: UsageStore = options.store ?? new SqliteUsageStore(options.db);
   const keys = new ApiKeyStore(options.db, options.masterKey, { maxLivePerWallet: options.maxKeysPerWallet ?? 100 });
   const outage = options.storeOutage ?? { paidRoutes: "closed", freeRoutes: "open" };
   const dataPrefix = (options.dataPrefix ?? "/v1/data").replace(/\/$/, "");
   const audit = new AuditLog(options.db, options.logger);
-  const metrics = createGatewayMetrics(options.tracker);
   const guard = new UpstreamGuard(options.upstreamGuard);
+  const metrics = createGatewayMetrics(options.tracker, store, guard);
   const signIns = new ClientLimiter({ limit: options.clientLimits?.signInPerMinute ?? 30, windowSeconds: 60 });
   const failures = new ClientLimiter({ limit: options.clientLimits?.failuresPerMinute ?? 30, windowSeconds: 60 });
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
@@ -378,7 +378,16 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     if (options.lifecycle?.draining) return reply.code(503).send({ status: "draining", chain, store: usageStore });
     if (options.tracker.thresholds === undefined)
       return reply.code(503).send({ status: "starting", chain, store: usageStore });
-    return { status: chain && usageStore ? "ready" : "degraded", chain, store: usageStore };
+    // Counters lost (a Redis restarted without persistence) this month: quotas restarted from zero.
+    const lostAt = store.countersLostAt;
+    const countersLost = lostAt !== undefined && monthOf(lostAt).period === monthOf(now()).period;
+    return {
+      status: chain && usageStore && !countersLost ? "ready" : "degraded",
+      chain,
+      store: usageStore,
+      ...(store.durable === undefined ? {} : { storeDurable: store.durable }),
+      ...(lostAt === undefined ? {} : { countersLostAt: new Date(lostAt).toISOString() }),
+    };
   });
   app.get("/metrics", async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),

@@ -1,9 +1,12 @@
 import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
+import { createClient } from "redis";
 import { ApiKeyStore, KeyLimitError } from "../../src/gateway/ApiKeyStore.ts";
 import { AuditLog } from "../../src/gateway/AuditLog.ts";
 import { ClientLimiter, clientKey } from "../../src/gateway/ClientLimiter.ts";
+import { RedisUsageStore } from "../../src/gateway/RedisUsageStore.ts";
 import { type GatewayHarness, startGatewayHarness } from "./helpers/gatewayHarness.ts";
+import { PrivateRedis } from "./helpers/redis.ts";
 
 const rows = (h: GatewayHarness, table: string) =>
   (h.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -104,6 +107,36 @@ describe("gateway limits on what anyone can do without credentials", function ()
     lifecycle.draining = true;
     expect((await h.call("GET", "/readyz")).status).to.equal(503);
     expect((await h.call("GET", "/livez")).status).to.equal(200);
+  });
+});
+
+describe("gateway readiness when Redis lost its counters", function () {
+  this.timeout(60_000);
+
+  it("says so in /readyz (degraded, with the time) and in /metrics, and that the Redis is not durable", async () => {
+    const redis = await PrivateRedis.start();
+    const store = new RedisUsageStore(redis.url, "tmai:ready-test:");
+    await store.connect();
+    const h = await startGatewayHarness({ store });
+    try {
+      const ready = await h.call("GET", "/readyz");
+      expect(ready.body).to.deep.include({ status: "ready", storeDurable: false });
+      const admin = createClient({ url: redis.url });
+      await admin.connect();
+      await admin.flushAll();
+      await admin.close();
+      const after = await h.call("GET", "/readyz");
+      expect(after.status).to.equal(200);
+      expect(after.body.status).to.equal("degraded");
+      expect(after.body.countersLostAt).to.match(/^\d{4}-\d{2}-\d{2}T/);
+      const metrics = (await h.call("GET", "/metrics")).text;
+      expect(metrics).to.match(/tmai_gateway_usage_counters_lost_timestamp_seconds \d+/);
+      expect(metrics).to.match(/tmai_gateway_store_durable 0/);
+    } finally {
+      await h.close();
+      await store.close();
+      await redis.stop();
+    }
   });
 });
 
