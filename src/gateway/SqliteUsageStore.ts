@@ -29,7 +29,7 @@ interface PendingWrite {
 /** How many keys one query of a usage read covers (at most 366 rows each). */
 const READ_BATCH = 20;
 
-/** How many wallets' counters stay in memory before the least recent are dropped (and re-read when needed). */
+/** How many wallets' counters stay in memory by default before the least recent are dropped (and re-read). */
 const MAX_WALLETS_IN_MEMORY = 100_000;
 
 export class SqliteFileInUseError extends Error {
@@ -60,8 +60,15 @@ export class SqliteUsageStore implements UsageStore {
   readonly #minutes = new Map<string, { minute: number; used: number }>();
   #writes: PendingWrite[] = [];
 
-  /** @param source a database shared with the other gateway stores, or a file to open (default: in memory). */
-  constructor(source: DatabaseSync | string = ":memory:") {
+  readonly #maxWallets: number;
+
+  /**
+   * @param source a database shared with the other gateway stores, or a file to open (default: in memory).
+   * @param options.maxWallets wallets whose counters stay in memory (default 100,000); the least recently used are
+   *   forgotten first and read again from the file when needed.
+   */
+  constructor(source: DatabaseSync | string = ":memory:", options: { maxWallets?: number } = {}) {
+    this.#maxWallets = options.maxWallets ?? MAX_WALLETS_IN_MEMORY;
     this.#owned = typeof source === "string";
     this.#db = typeof source === "string" ? new DatabaseSync(source) : source;
     this.#sql = statementCache(this.#db);
@@ -129,7 +136,7 @@ export class SqliteUsageStore implements UsageStore {
   #remember<T>(map: Map<string, T>, key: string, value: T): void {
     map.delete(key);
     map.set(key, value);
-    if (map.size > MAX_WALLETS_IN_MEMORY) map.delete(map.keys().next().value as string);
+    if (map.size > this.#maxWallets) map.delete(map.keys().next().value as string);
   }
 
   /** Writes the pending charges in one transaction, then answers their requests. */
@@ -186,6 +193,11 @@ export class SqliteUsageStore implements UsageStore {
     if (known?.period === period) known.used = Math.max(0, known.used - cost);
   }
 
+  /** Wallets whose month's counter is in memory now (at most `maxWallets`). */
+  get walletsInMemory(): number {
+    return this.#months.size;
+  }
+
   async peek(wallet: string, plan: Plan, now: number): Promise<Usage> {
     return usageOf(plan, this.#monthUsed(wallet, monthOf(now).period), this.#minuteUsed(wallet, now), now);
   }
@@ -235,7 +247,7 @@ export class SqliteUsageStore implements UsageStore {
       | undefined;
     let used = row?.used ?? 0;
     for (const write of this.#writes) if (write.wallet === wallet && write.period === period) used += write.credits;
-    this.#months.set(wallet, { period, used });
+    this.#remember(this.#months, wallet, { period, used });
     return used;
   }
 

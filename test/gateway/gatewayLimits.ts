@@ -5,6 +5,7 @@ import { ApiKeyStore, KeyLimitError } from "../../src/gateway/ApiKeyStore.ts";
 import { AuditLog } from "../../src/gateway/AuditLog.ts";
 import { ClientLimiter, clientKey } from "../../src/gateway/ClientLimiter.ts";
 import { RedisUsageStore } from "../../src/gateway/RedisUsageStore.ts";
+import { SqliteUsageStore } from "../../src/gateway/SqliteUsageStore.ts";
 import { type GatewayHarness, startGatewayHarness } from "./helpers/gatewayHarness.ts";
 import { PrivateRedis } from "./helpers/redis.ts";
 
@@ -158,6 +159,17 @@ describe("gateway retention and bounded memory", () => {
     keys.revoke(wallet, a.id, 3_000);
     expect(keys.prune(2_500)).to.equal(1, "b expired before 2,500; a was revoked after");
     expect(keys.list(wallet).map((key) => key.name)).to.deep.equal(["a", "c"]);
+  });
+
+  it("keeps at most maxWallets months in memory in the SQLite store, reading a forgotten one back exactly", async () => {
+    const store = new SqliteUsageStore(":memory:", { maxWallets: 3 });
+    const plan = { name: "Basic", monthlyQuota: 50, perMinute: 1_000 };
+    const at = Date.UTC(2027, 5, 15);
+    await store.decide("0xfirst", "k", plan, 7, at);
+    for (let i = 0; i < 20; i++) await store.peek(`0x${i}`, plan, at);
+    expect(store.walletsInMemory).to.equal(3);
+    expect((await store.peek("0xfirst", plan, at)).quota.used).to.equal(7);
+    await store.close();
   });
 
   it("forgets the least recently seen clients past its bound", () => {
