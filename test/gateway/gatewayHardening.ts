@@ -6,6 +6,7 @@ import { canonicalUrl } from "../../src/gateway/canonicalPath.ts";
 import { routeMatcher } from "../../src/gateway/plans.ts";
 import { signRequest } from "../../src/gateway/verifySignedRequest.ts";
 import { type GatewayHarness, startGatewayHarness, TEST_PLANS } from "./helpers/gatewayHarness.ts";
+import { prng } from "./helpers/prng.ts";
 import { rawHttp, startRecordingUpstream } from "./helpers/recordingUpstream.ts";
 
 const E18 = 10n ** 18n;
@@ -14,16 +15,6 @@ const ROOMY_PLANS = {
   ...TEST_PLANS,
   plans: TEST_PLANS.plans.map((plan) => ({ ...plan, monthlyQuota: 1_000_000, perMinute: 100_000 })) as never,
 };
-
-/** A mulberry32 PRNG, so a failing random case can be replayed from its seed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 async function lockFor(h: GatewayHarness, wallet: ReturnType<typeof privateKeyToAccount>, tokens: bigint) {
   const { networkHelpers } = h.connection;

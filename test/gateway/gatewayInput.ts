@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import { expect } from "chai";
 import { startGatewayHarness } from "./helpers/gatewayHarness.ts";
+import { prng } from "./helpers/prng.ts";
 
 /** Sends raw bytes to the gateway and returns the status code of the answer (0 when the connection is cut). */
 async function rawRequest(base: string, bytes: Buffer | string): Promise<number> {
@@ -14,16 +15,6 @@ async function rawRequest(base: string, bytes: Buffer | string): Promise<number>
     socket.on("close", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
     socket.on("error", () => undefined);
   });
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing input can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 describe("gateway input handling over HTTP (key lifecycle, malformed input)", function () {
