@@ -25,6 +25,11 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** The client left before the upstream answered: not the upstream's fault, so the breaker does not count it. */
+export class ClientLeft extends Error {
+  override name = "ClientLeft";
+}
+
 /** Why the guard refused to send a request (nothing was sent). */
 export type UpstreamRefusal = "circuit-open" | "too-many-in-flight";
 
@@ -51,6 +56,8 @@ export class UpstreamGuard {
       rollingCountBuckets: 10,
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
+      // Clients hanging up must not open the circuit for everyone else.
+      errorFilter: (error: unknown) => error instanceof ClientLeft,
     });
   }
 

@@ -6,7 +6,7 @@ import { canonicalUrl, PathRefused } from "./canonicalPath.ts";
 import type { PlansConfig, RouteRule } from "./plans.ts";
 import { Problem } from "./problems.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
-import { UpstreamFailure, type UpstreamGuard, UpstreamGuardRefused } from "./UpstreamGuard.ts";
+import { ClientLeft, UpstreamFailure, type UpstreamGuard, UpstreamGuardRefused } from "./UpstreamGuard.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./upstreamHeaders.ts";
 import { type Usage, type UsageDecision, type UsageStore, UsageStoreUnavailableError } from "./usageStore.ts";
 
@@ -161,6 +161,7 @@ export const dataRoute: FastifyPluginAsync<DataRouteOptions> = async (app, optio
       status = await guard.send(() => proxy(request, reply, canonical, gatewayHeaders));
     } catch (error) {
       refund();
+      if (error instanceof ClientLeft) return reply; // nobody to answer
       if (error instanceof UpstreamGuardRefused) throw upstreamUnavailable(error.refusal);
       if (error instanceof UpstreamFailure) {
         throw error.message === "timeout"
@@ -182,7 +183,7 @@ export const dataRoute: FastifyPluginAsync<DataRouteOptions> = async (app, optio
   ): Promise<number> {
     return new Promise((resolve, reject) => {
       // A client that leaves before the answer ends the wait (reply-from then sends nothing).
-      reply.raw.once("close", () => reject(new UpstreamFailure("the client left")));
+      reply.raw.once("close", () => reject(new ClientLeft("the client left before the upstream answered")));
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
       reply.from(canonical.encodedPath.slice(dataPrefix.length), {
         queryString: () => canonical.query.slice(1),

@@ -384,6 +384,27 @@ describe("gateway hardening: paths, bodies, headers and the upstream", function 
       expect(await creditsUsed(h, key)).to.equal(0);
     });
 
+    it("does not open the circuit for clients that hang up, and charges them nothing", async () => {
+      h = await startGatewayHarness({
+        upstream: up.url,
+        plans: ROOMY_PLANS,
+        upstreamGuard: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 },
+      });
+      const { key } = await h.newKey({ name: "k" });
+      up.behaviour.delayMs = 300;
+      for (let i = 0; i < 6; i++) {
+        await fetch(`${h.base}/v1/data/prices/TMAI`, {
+          headers: { "x-api-key": key },
+          signal: AbortSignal.timeout(50),
+        }).catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      up.behaviour.delayMs = 0;
+      const after = await h.call("GET", "/v1/data/prices/TMAI", { headers: { "x-api-key": key } });
+      expect(after.status).to.equal(200, "the circuit is still closed");
+      expect(await creditsUsed(h, key)).to.equal(1);
+    });
+
     it("bounds the requests waiting for a slow upstream", async () => {
       h = await startGatewayHarness({ upstream: up.url, plans: ROOMY_PLANS, upstreamGuard: { maxInFlight: 2 } });
       const { key } = await h.newKey({ name: "k" });
