@@ -60,6 +60,8 @@ const GatewayVariables = z.object({
   TMAI_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** From the signal to the exit, drain delay included: requests still running then are cut (and the exit code is 1). */
   TMAI_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
+  /** The longest wait for one Redis command (or one batch of a usage read) before the outage policy applies. */
+  TMAI_STORE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(2_000),
   /** The upstream's time to answer (headers, then between body chunks) before a 504 `upstream-timeout`. */
   TMAI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   /** Requests waiting for the upstream at once; more are refused with 503 `upstream-unavailable`. */

@@ -50,7 +50,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * created. With Redis, gateways may share the file: a busy timeout (set before anything else, WAL included) makes
  * one wait for another's write instead of failing; a file held for itself by a gateway without Redis is refused.
  */
-function openStores(config: GatewayConfig): { db: DatabaseSync; store: UsageStore } {
+function openStores(config: GatewayConfig, logger?: Logger): { db: DatabaseSync; store: UsageStore } {
   const db = new DatabaseSync(config.TMAI_GATEWAY_DB);
   try {
     if (config.TMAI_REDIS_URL === undefined) return { db, store: new SqliteUsageStore(db) };
@@ -62,7 +62,15 @@ function openStores(config: GatewayConfig): { db: DatabaseSync; store: UsageStor
         "another gateway holds this database file for itself (it keeps usage in SQLite, without TMAI_REDIS_URL): give every gateway sharing the file the same TMAI_REDIS_URL, or give this one a file of its own (TMAI_GATEWAY_DB)",
       );
     }
-    return { db, store: new RedisUsageStore(config.TMAI_REDIS_URL) };
+    const store = new RedisUsageStore(config.TMAI_REDIS_URL, "tmai:", {
+      commandTimeoutMs: config.TMAI_STORE_TIMEOUT_MS,
+      onCountersLost: (at) =>
+        logger?.error(
+          { countersLostAt: new Date(at).toISOString() },
+          "Redis lost the usage counters (restarted without persistence, flushed or failed over): this month's quotas count from now; run Redis with appendonly yes",
+        ),
+    });
+    return { db, store };
   } catch (error) {
     db.close();
     throw error;
@@ -76,7 +84,7 @@ function openStores(config: GatewayConfig): { db: DatabaseSync; store: UsageStor
  * policy applies meanwhile. Whatever fails at startup, what was opened is closed again.
  */
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
-  const { db, store } = openStores(config);
+  const { db, store } = openStores(config, logger);
   let tracker: TierTracker | undefined;
   const closeStores = async () => {
     tracker?.stop();
@@ -107,6 +115,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await store.connect().catch((error: Error) => {
         logger?.warn({ err: error }, "Redis is unreachable at startup; retrying in the background");
       });
+      if (store.durable === false)
+        logger?.warn(
+          "Redis runs without AOF (appendonly no): a restart of Redis resets every monthly quota; run it with appendonly yes",
+        );
     }
     const lifecycle = { draining: false };
     const origin = config.TMAI_SIWE_ORIGIN ?? `http://${config.TMAI_GATEWAY_HOST}:${config.TMAI_GATEWAY_PORT}`;

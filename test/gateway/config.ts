@@ -28,6 +28,7 @@ describe("gateway configuration (npm run gateway)", () => {
     };
     expect(gatewayConfigFrom(base)).to.deep.include({
       TMAI_UPSTREAM_TIMEOUT_MS: 10_000,
+      TMAI_STORE_TIMEOUT_MS: 2_000,
       TMAI_UPSTREAM_MAX_IN_FLIGHT: 1_024,
       TMAI_SIGNIN_PER_MINUTE: 30,
       TMAI_AUTH_FAILURES_PER_MINUTE: 30,
