@@ -16,11 +16,14 @@ export interface UpstreamGuardParameters {
 /** The upstream did not answer usefully: the request is not charged, and the breaker counts a failure. */
 export class UpstreamFailure extends Error {
   override name = "UpstreamFailure";
+  /** `timeout`: no answer in time; `failed`: no answer (refused, reset) or a 5xx. */
+  readonly kind: "timeout" | "failed";
   readonly status: number | undefined;
 
   /** @param status the upstream's 5xx status, or undefined when it gave no answer. */
-  constructor(message: string, status?: number) {
+  constructor(kind: "timeout" | "failed", message: string, status?: number) {
     super(message);
+    this.kind = kind;
     this.status = status;
   }
 }
@@ -87,7 +90,7 @@ export class UpstreamGuard {
       return await this.#breaker.fire(async () => {
         this.#inFlight++;
         const status = await send().finally(() => this.#inFlight--);
-        if (status >= 500) throw new UpstreamFailure(`the upstream answered ${status}`, status);
+        if (status >= 500) throw new UpstreamFailure("failed", `the upstream answered ${status}`, status);
         return status;
       });
     } catch (error) {

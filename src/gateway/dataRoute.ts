@@ -164,7 +164,7 @@ export const dataRoute: FastifyPluginAsync<DataRouteOptions> = async (app, optio
       if (error instanceof ClientLeft) return reply; // nobody to answer
       if (error instanceof UpstreamGuardRefused) throw upstreamUnavailable(error.refusal);
       if (error instanceof UpstreamFailure) {
-        throw error.message === "timeout"
+        throw error.kind === "timeout"
           ? new Problem("upstream-timeout", "The data API did not answer in time", "not charged; try again")
           : new Problem("upstream-failed", "The data API failed", "not charged; try again");
       }
@@ -202,7 +202,11 @@ export const dataRoute: FastifyPluginAsync<DataRouteOptions> = async (app, optio
         },
         onError: (_reply, { error }) => {
           const code = (error as { code?: string; statusCode?: number }).statusCode;
-          reject(new UpstreamFailure(code === 504 ? "timeout" : "failed"));
+          reject(
+            code === 504
+              ? new UpstreamFailure("timeout", "the upstream did not answer in time")
+              : new UpstreamFailure("failed", "the upstream could not be reached"),
+          );
         },
       });
     });
