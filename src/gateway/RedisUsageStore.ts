@@ -286,8 +286,12 @@ export class RedisUsageStore implements UsageStore {
     const { period, resetsAt } = monthOf(now);
     const day = dayOf(now);
     const keys = [this.#monthKey(wallet, period), this.#minuteKey(wallet, now), this.#keyMonthKey(keyId, period)];
+    // The deadline falls a quarter of the timeout before the gateway gives up: a decision Redis runs in time has
+    // that long to get its answer back, so one the gateway refused (503) is one that charged nothing.
     const deadline =
-      this.#clockOffset === undefined ? 0 : Math.ceil(Date.now() + this.#clockOffset + this.commandTimeoutMs);
+      this.#clockOffset === undefined
+        ? 0
+        : Math.ceil(Date.now() + this.#clockOffset + this.commandTimeoutMs - Math.max(1, this.commandTimeoutMs / 4));
     const args = [
       String(cost),
       String(plan.monthlyQuota),

@@ -157,10 +157,12 @@ describe("gateway operations over HTTP (outages, tiers over time, usage, metrics
       await redis.resume();
       let ready = false;
       for (let i = 0; i < 50 && !ready; i++) {
-        ready = (await h.call("GET", "/readyz")).body.status === "ready";
+        ready = (await h.call("GET", "/readyz")).body.store === true;
         if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(ready).to.equal(true);
+      // That Redis kept nothing (no AOF): the instance says its counters were lost this month.
+      expect((await h.call("GET", "/readyz")).body).to.deep.include({ status: "degraded", storeDurable: false });
       const after = await h.call("GET", "/v1/data/signals", { headers });
       expect(after.status).to.equal(200);
       expect(after.headers.get("ratelimit")).to.match(/"minute";r=59;/);
