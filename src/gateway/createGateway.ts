@@ -20,7 +20,7 @@ import { maskKeys } from "./logger.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { type PlansConfig, routeMatcher } from "./plans.ts";
 import { Problem, type ProblemType } from "./problems.ts";
-import { type SiweAuth, SiweCapacityError, SiweError } from "./SiweAuth.ts";
+import { type SiweAuth, SiweError, SiweUnavailableError } from "./SiweAuth.ts";
 import { SqliteUsageStore } from "./SqliteUsageStore.ts";
 import type { TierTracker, WalletStanding } from "./TierTracker.ts";
 import { UpstreamGuard, type UpstreamGuardParameters } from "./UpstreamGuard.ts";
@@ -398,7 +398,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     try {
       return { nonce: options.siwe.issueNonce(seconds()) };
     } catch (error) {
-      if (!(error instanceof SiweCapacityError)) throw error;
+      if (!(error instanceof SiweUnavailableError)) throw error;
       throw new Problem("sign-in-unavailable", "Sign-in busy", error.message, { headers: { "Retry-After": "60" } });
     }
   });
@@ -430,6 +430,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
         const session = await options.siwe.verify(message, signature, seconds());
         return { wallet: session.wallet, session: session.session, expiresAt: session.expiresAt };
       } catch (error) {
+        if (error instanceof SiweUnavailableError)
+          throw new Problem("sign-in-unavailable", "Sign-in busy", error.message, { headers: { "Retry-After": "5" } });
         if (!(error instanceof SiweError)) throw error;
         const claimed = parseSiweMessage(message).address;
         authFailed(request, claimed ? claimed.toLowerCase() : null, null, `siwe-${error.failure}`);

@@ -48,7 +48,10 @@ export const PROBLEM_TYPES = {
     503,
     "the data API is failing, its circuit is open, or too many requests wait for it (not charged; Retry-After)",
   ],
-  "sign-in-unavailable": [503, "too many sign-ins are pending at once: try again shortly (Retry-After)"],
+  "sign-in-unavailable": [
+    503,
+    "too many sign-ins pending, or the chain did not answer a signature check: try again shortly (Retry-After)",
+  ],
   "upstream-timeout": [504, "the data API did not answer in time (not charged)"],
 } as const satisfies Record<string, readonly [number, string]>;
 
